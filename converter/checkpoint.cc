@@ -1,0 +1,80 @@
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "checkpoint.h"
+
+namespace tern::convert {
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool dir_exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw ConvertError(path + ": cannot open");
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+TensorMap read_weights_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw ConvertError(path + ": cannot open");
+  unsigned char head[8] = {0};
+  f.read(reinterpret_cast<char*>(head), 8);
+  // torch files start with a zip signature or a pickle PROTO opcode; anything else is safetensors.
+  bool torch = (head[0] == 'P' && head[1] == 'K') || head[0] == 0x80;
+  return torch ? read_torch_file(path) : read_safetensors(path);
+}
+
+// model.safetensors.index.json / pytorch_model.bin.index.json: {"weight_map": {tensor: file}}.
+static TensorMap read_sharded(const std::string& dir, const std::string& index_path) {
+  nlohmann::json index;
+  try {
+    index = nlohmann::json::parse(read_text_file(index_path));
+  } catch (const nlohmann::json::exception&) {
+    throw ConvertError(index_path + ": not valid JSON");
+  }
+  if (!index.contains("weight_map") || !index["weight_map"].is_object())
+    throw ConvertError(index_path + ": no weight_map");
+  std::set<std::string> files;
+  for (auto& [name, file] : index["weight_map"].items()) {
+    std::string f = file.get<std::string>();
+    if (f.find('/') != std::string::npos || f == "..")
+      throw ConvertError(index_path + ": shard name '" + f + "' leaves the directory");
+    files.insert(f);
+  }
+  TensorMap all;
+  for (const std::string& f : files) {
+    TensorMap part = read_weights_file(dir + "/" + f);
+    for (auto& [name, t] : part) {
+      if (all.count(name)) throw ConvertError(dir + ": tensor '" + name + "' appears in two shards");
+      all.emplace(name, std::move(t));
+    }
+  }
+  for (auto& [name, file] : index["weight_map"].items())
+    if (!all.count(name))
+      throw ConvertError(index_path + ": tensor '" + name + "' is not in " + file.get<std::string>());
+  return all;
+}
+
+TensorMap read_checkpoint(const std::string& path) {
+  if (!dir_exists(path)) return read_weights_file(path);
+  for (const char* index : {"model.safetensors.index.json", "pytorch_model.bin.index.json"})
+    if (file_exists(path + "/" + index)) return read_sharded(path, path + "/" + index);
+  for (const char* file : {"model.safetensors", "pytorch_model.bin"})
+    if (file_exists(path + "/" + file)) return read_weights_file(path + "/" + file);
+  throw ConvertError(path + ": no model.safetensors, pytorch_model.bin or shard index found");
+}
+
+}  // namespace tern::convert

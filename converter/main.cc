@@ -1,0 +1,137 @@
+// tern-convert: a Hugging Face directory or torch state dict -> one self-contained .tern blob.
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "checkpoint.h"
+#include "model_spec.h"
+#include "tokenizer.h"
+#include "writer.h"
+
+namespace tc = tern::convert;
+
+namespace {
+
+const char kUsage[] =
+    "usage: tern-convert SRC -o OUT.tern [--arch auto|bert|t5|torch-encoder] [--config CONFIG.json]\n"
+    "                    [--weights int8|f16|f32] [--keep-float REGEX]... [--report]\n"
+    "  SRC           a Hugging Face model directory (config.json, model.safetensors or\n"
+    "                pytorch_model.bin, sharded or not, vocab.txt + tokenizer_config.json),\n"
+    "                or one weights file (safetensors or torch state dict) with --config\n"
+    "  --arch        architecture (default auto: from config.json)\n"
+    "  --config      config JSON (default SRC/config.json)\n"
+    "  --weights     storage of Linear weights and embedding tables (default int8: symmetric,\n"
+    "                one scale per output channel); biases and norms stay f32\n"
+    "  --keep-float  keep tensors whose tern or checkpoint name matches REGEX in f32 (repeatable)\n"
+    "  --report      print every tensor with its dtype and quantization error\n";
+
+struct Args {
+  std::string src, out, arch = "auto", config, weights = "int8";
+  std::vector<std::string> keep_float;
+  bool report = false;
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::fprintf(stderr, "tern-convert: %s\n%s", msg.c_str(), kUsage);
+  std::exit(2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(s + " needs a value");
+      return argv[++i];
+    };
+    if (s == "-h" || s == "--help") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (s == "-o") a.out = value();
+    else if (s == "--arch") a.arch = value();
+    else if (s == "--config") a.config = value();
+    else if (s == "--weights") a.weights = value();
+    else if (s == "--keep-float") a.keep_float.push_back(value());
+    else if (s == "--report") a.report = true;
+    else if (!s.empty() && s[0] == '-') usage_error("unknown option " + s);
+    else if (a.src.empty()) a.src = s;
+    else usage_error("more than one SRC");
+  }
+  if (a.src.empty() || a.out.empty()) usage_error("SRC and -o OUT are required");
+  return a;
+}
+
+std::string dir_of(const std::string& src) {
+  std::ifstream probe(src + "/config.json");
+  if (probe) return src;
+  size_t slash = src.rfind('/');
+  return slash == std::string::npos ? "." : src.substr(0, slash);
+}
+
+std::string detect_arch(const nlohmann::json& c) {
+  const std::string type = c.value("model_type", std::string());
+  if (type == "bert") return "bert";
+  if (type == "t5") return "t5";
+  if (c.value("architecture", std::string()) == "TorchEncoderClassifier" ||
+      (c.contains("d_model") && c.contains("nhead")))
+    return "torch-encoder";
+  throw tc::ConvertError("config: cannot tell the architecture (model_type '" + type +
+                         "'); pass --arch");
+}
+
+int run(const Args& a) {
+  tc::WeightsPolicy policy;
+  if (a.weights == "int8") policy.weights = tern::fb::DType::I8;
+  else if (a.weights == "f16") policy.weights = tern::fb::DType::F16;
+  else if (a.weights == "f32") policy.weights = tern::fb::DType::F32;
+  else usage_error("--weights must be int8, f16 or f32");
+  for (const std::string& r : a.keep_float) {
+    try {
+      policy.keep_float.emplace_back(r, std::regex(r));
+    } catch (const std::regex_error&) {
+      usage_error("--keep-float: invalid regex '" + r + "'");
+    }
+  }
+  const std::string dir = dir_of(a.src);
+  const std::string config_path = a.config.empty() ? dir + "/config.json" : a.config;
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(tc::read_text_file(config_path));
+  } catch (const nlohmann::json::exception&) {
+    throw tc::ConvertError(config_path + ": not valid JSON");
+  }
+  const std::string arch = a.arch == "auto" ? detect_arch(config) : a.arch;
+  tc::TensorMap tensors = tc::read_checkpoint(a.src);
+  tc::ModelSpec spec;
+  if (arch == "bert") spec = tc::bert_spec(config, tensors);
+  else if (arch == "torch-encoder") spec = tc::torch_encoder_spec(config, tensors);
+  else if (arch == "t5") throw tc::ConvertError("T5 conversion is not in this build yet");
+  else usage_error("--arch must be auto, bert, t5 or torch-encoder");
+  auto tokenizer = tc::read_wordpiece(dir, &spec.notes);
+  tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, a.out);
+  for (const std::string& n : spec.notes) std::fprintf(stderr, "tern-convert: note: %s\n", n.c_str());
+  if (a.report) {
+    std::printf("%-34s %-5s %-12s %-10s %-10s %s\n", "tensor", "dtype", "shape", "rel_err",
+                "max_abs", "from");
+    for (const auto& t : s.tensors)
+      std::printf("%-34s %-5s %-12s %-10.3g %-10.3g %s\n", t.name.c_str(), t.dtype.c_str(),
+                  t.shape.c_str(), t.rel_error, t.max_abs_error, t.sources.c_str());
+  }
+  std::printf("wrote %s: %s, %zu tensors, %zu bytes (%zu of weights)\n", a.out.c_str(),
+              arch.c_str(), s.tensors.size(), s.file_bytes, s.data_bytes);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = parse(argc, argv);
+  try {
+    return run(a);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tern-convert: error: %s\n", e.what());
+    return 1;
+  }
+}

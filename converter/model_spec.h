@@ -1,0 +1,35 @@
+// Maps a checkpoint's tensors onto tern's canonical tensor names for one architecture, checking
+// every shape against the config and listing every problem (missing, unexpected, mis-shaped) at once.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "checkpoint.h"
+#include "tern_generated.h"
+
+namespace tern::convert {
+
+enum class Role { kLinear, kEmbedding, kParam };  // how the weights policy treats a tensor
+
+struct OutTensor {
+  std::string name;                  // canonical, as the runtime binds it
+  std::vector<std::string> sources;  // checkpoint names it came from (for --keep-float, --report)
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+  Role role = Role::kParam;
+};
+
+struct ModelSpec {
+  fb::Arch arch = fb::Arch::Bert;
+  fb::EncoderConfigT encoder;
+  std::vector<std::string> labels;
+  std::vector<OutTensor> tensors;
+  std::vector<std::string> notes;  // printed by the converter (ignored keys and why)
+};
+
+ModelSpec bert_spec(const nlohmann::json& config, TensorMap& tensors);
+ModelSpec torch_encoder_spec(const nlohmann::json& config, TensorMap& tensors);
+
+}  // namespace tern::convert

@@ -1,0 +1,84 @@
+#include "tokenizer.h"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "checkpoint.h"
+
+namespace tern::convert {
+namespace {
+
+nlohmann::json read_json_if_present(const std::string& path) {
+  if (!file_exists(path)) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::exception&) {
+    throw ConvertError(path + ": not valid JSON");
+  }
+}
+
+// A special token is a string or {"content": ...} (AddedToken).
+std::string token_text(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object() && v.contains("content")) return v["content"].get<std::string>();
+  return "";
+}
+
+}  // namespace
+
+std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vector<std::string>* notes) {
+  const std::string vocab_path = dir + "/vocab.txt";
+  if (!file_exists(vocab_path)) {
+    notes->push_back("no vocab.txt in " + dir + ": the model will take token ids only");
+    return nullptr;
+  }
+  auto wp = std::make_unique<fb::WordPieceT>();
+  // As transformers' load_vocab: one token per line, only the trailing "\n" removed.
+  const std::string text = read_text_file(vocab_path);
+  for (size_t pos = 0; pos < text.size();) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    wp->vocab.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  nlohmann::json cfg = read_json_if_present(dir + "/tokenizer_config.json");
+  nlohmann::json special_map = read_json_if_present(dir + "/special_tokens_map.json");
+  auto flag = [&](const char* key, bool fallback) {
+    return cfg.contains(key) && cfg[key].is_boolean() ? cfg[key].get<bool>() : fallback;
+  };
+  wp->do_lower_case = flag("do_lower_case", true);
+  wp->strip_accents = cfg.contains("strip_accents") && cfg["strip_accents"].is_boolean()
+                          ? cfg["strip_accents"].get<bool>()
+                          : wp->do_lower_case;
+  wp->tokenize_chinese_chars = flag("tokenize_chinese_chars", true);
+  if (cfg.contains("do_basic_tokenize") && cfg["do_basic_tokenize"] == false)
+    throw ConvertError(dir + ": do_basic_tokenize=false is not supported");
+  auto special = [&](const char* key, const char* fallback) {
+    std::string s = fallback;
+    if (special_map.contains(key)) s = token_text(special_map[key]);
+    if (cfg.contains(key) && !token_text(cfg[key]).empty()) s = token_text(cfg[key]);
+    for (size_t i = 0; i < wp->vocab.size(); ++i)
+      if (wp->vocab[i] == s) return std::make_pair(s, int32_t(i));
+    throw ConvertError(vocab_path + ": special token " + key + " '" + s + "' is not in the vocab");
+  };
+  std::set<std::string> specials;
+  auto take = [&](const char* key, const char* fallback, int32_t* id) {
+    auto [s, i] = special(key, fallback);
+    *id = i;
+    specials.insert(s);
+  };
+  int32_t mask_id = 0;
+  take("unk_token", "[UNK]", &wp->unk_id);
+  take("cls_token", "[CLS]", &wp->cls_id);
+  take("sep_token", "[SEP]", &wp->sep_id);
+  take("pad_token", "[PAD]", &wp->pad_id);
+  take("mask_token", "[MASK]", &mask_id);
+  if (cfg.contains("added_tokens_decoder"))
+    for (auto& [id, tok] : cfg["added_tokens_decoder"].items()) specials.insert(token_text(tok));
+  wp->special_tokens.assign(specials.begin(), specials.end());
+  auto tok = std::make_unique<fb::TokenizerT>();
+  tok->wordpiece = std::move(wp);
+  return tok;
+}
+
+}  // namespace tern::convert

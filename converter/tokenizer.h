@@ -1,0 +1,16 @@
+// Tokenizer files next to a checkpoint -> the blob's tokenizer table.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tern_generated.h"
+
+namespace tern::convert {
+
+// vocab.txt (+ tokenizer_config.json, special_tokens_map.json) in `dir`; null when there is no
+// vocab.txt (the blob then takes token ids only; a note says so).
+std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vector<std::string>* notes);
+
+}  // namespace tern::convert

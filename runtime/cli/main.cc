@@ -1,0 +1,268 @@
+// tern: the command-line front end (info, classify, tokenize, run). Exit codes: 0 ok, 1 bad input
+// or model (one line on stderr), 2 usage.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/npy.h"
+#include "tasks/model_impl.h"
+#include "tern/model.h"
+#include "tern/session.h"
+
+namespace {
+
+using namespace tern;
+
+const char kUsage[] =
+    "usage: tern info MODEL.tern\n"
+    "       tern classify MODEL.tern TEXT... [--json] [--max-seq N] [--truncate]\n"
+    "       tern tokenize MODEL.tern TEXT... | --decode ID...\n"
+    "       tern run MODEL.tern --inputs DIR --outputs DIR [--output-hidden-states]\n"
+    "                [--output-attentions]\n"
+    "common: --threads N  --isa auto|ref|avx2|avx512vnni|neon|neondot\n"
+    "  run reads DIR/input_ids.npy [attention_mask.npy, token_type_ids.npy] (int64 or int32)\n"
+    "  and writes float32 .npy files named as Hugging Face's outputs (logits, pooler_output,\n"
+    "  last_hidden_state, hidden_states.N, attentions.N).\n";
+
+[[noreturn]] void usage(const std::string& msg) {
+  std::fprintf(stderr, "tern: %s\n%s", msg.c_str(), kUsage);
+  std::exit(2);
+}
+
+int fail(const Status& s) {
+  std::fprintf(stderr, "tern: error: %s\n", s.message());
+  return 1;
+}
+
+struct Args {
+  std::string command, model;
+  std::vector<std::string> positional;
+  std::string inputs, outputs;
+  bool json = false, decode = false, hidden = false, attentions = false, truncate = false;
+  size_t threads = 1, max_seq = 0;
+  Isa isa = Isa::kAuto;
+};
+
+size_t parse_count(const char* flag, const char* v) {
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  if (!*v || *end || n < 1 || n > 1 << 20) usage(std::string(flag) + " takes a positive integer");
+  return size_t(n);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  if (argc < 2) usage("no command");
+  a.command = argv[1];
+  if (a.command == "-h" || a.command == "--help" || a.command == "help") {
+    std::fputs(kUsage, stdout);
+    std::exit(0);
+  }
+  for (int i = 2; i < argc; ++i) {
+    std::string s = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) usage(s + " needs a value");
+      return argv[++i];
+    };
+    if (s == "--json") a.json = true;
+    else if (s == "--decode") a.decode = true;
+    else if (s == "--truncate") a.truncate = true;
+    else if (s == "--output-hidden-states") a.hidden = true;
+    else if (s == "--output-attentions") a.attentions = true;
+    else if (s == "--inputs") a.inputs = value();
+    else if (s == "--outputs") a.outputs = value();
+    else if (s == "--threads") a.threads = parse_count("--threads", value());
+    else if (s == "--max-seq") a.max_seq = parse_count("--max-seq", value());
+    else if (s == "--isa") {
+      Result<Isa> isa = parse_isa(value());
+      if (!isa.ok()) usage(isa.status().message());
+      a.isa = isa.value();
+    } else if (s.size() > 1 && s[0] == '-' && s[1] == '-') usage("unknown option " + s);
+    else if (a.model.empty()) a.model = s;
+    else a.positional.push_back(s);
+  }
+  if (a.model.empty()) usage("MODEL.tern is required");
+  return a;
+}
+
+void print_json_string(const std::string& s) {
+  std::putchar('"');
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') std::printf("\\%c", c);
+    else if (c < 0x20) std::printf("\\u%04x", c);
+    else std::putchar(c);
+  }
+  std::putchar('"');
+}
+
+SessionOptions options_for(const Model& model, const Args& a, size_t batch) {
+  SessionOptions o;
+  o.max_batch = batch;
+  int positions = model.encoder_config().max_position_embeddings;
+  o.max_seq = a.max_seq ? a.max_seq : positions ? size_t(std::min(positions, 512)) : 512;
+  o.truncate = a.truncate;
+  o.isa = a.isa;
+  o.threads = a.threads;
+  o.output_hidden_states = a.hidden;
+  o.output_attentions = a.attentions;
+  return o;
+}
+
+int info(const Model& model, const Args& a) {
+  const ModelImpl& m = model.impl();
+  const fb::Model& fm = m.blob.model();
+  const EncoderConfig& c = model.encoder_config();
+  static const char* kAct[] = {"gelu", "gelu_tanh", "relu"};
+  std::printf("file:        %s (%zu bytes, format %u.%u, by %s)\n", a.model.c_str(), model.file_bytes(),
+              fm.version_major(), fm.version_minor(), fm.producer() ? fm.producer()->c_str() : "?");
+  std::printf("arch:        %s (weights %s)\n", arch_name(model.arch()), fm.weights() ? fm.weights()->c_str() : "?");
+  std::printf("encoder:     vocab %d, hidden %d, layers %d, heads %d, ffn %d, %s, %s-norm\n",
+              c.vocab_size, c.hidden_size, c.num_layers, c.num_heads, c.intermediate_size,
+              kAct[int(c.activation)], c.norm_first ? "pre" : "post");
+  std::printf("positions:   %d, token types %d\n", c.max_position_embeddings, c.type_vocab_size);
+  std::printf("labels:      ");
+  for (size_t i = 0; i < model.num_labels(); ++i)
+    std::printf("%s%.*s", i ? ", " : "", int(model.label(i).size()), model.label(i).data());
+  std::printf("\ntokenizer:   %s\n", m.wordpiece ? "wordpiece" : "none (token ids only)");
+  if (m.wordpiece)
+    std::printf("             %zu tokens, lower_case %d, strip_accents %d\n", m.wordpiece->vocab_size(),
+                fm.tokenizer()->wordpiece()->do_lower_case(), fm.tokenizer()->wordpiece()->strip_accents());
+  size_t weights[3] = {0, 0, 0};
+  float worst = 0;
+  std::string worst_name;
+  for (const TensorView& t : m.blob.tensors()) {
+    weights[int(t.dtype)] += t.bytes;
+    if (t.quant_rel_error > worst) worst = t.quant_rel_error, worst_name = std::string(t.name);
+  }
+  std::printf("tensors:     %zu (f32 %zu B, f16 %zu B, int8 %zu B)\n", m.blob.tensors().size(),
+              weights[0], weights[1], weights[2]);
+  if (!worst_name.empty())
+    std::printf("quant error: worst relative L2 %.3g in '%s'\n", worst, worst_name.c_str());
+  SessionOptions o = options_for(model, a, 1);
+  Result<size_t> arena = Session::required_arena_bytes(model, o);
+  if (arena.ok()) std::printf("arena:       %zu bytes for batch 1 x %zu tokens\n", arena.value(), o.max_seq);
+  return 0;
+}
+
+int classify(const Model& model, const Args& a) {
+  if (a.positional.empty()) usage("classify needs at least one TEXT");
+  std::vector<std::string_view> texts(a.positional.begin(), a.positional.end());
+  Result<std::unique_ptr<Session>> session = Session::create(model, options_for(model, a, 1));
+  if (!session.ok()) return fail(session.status());
+  Session& s = *session.value();
+  if (a.json) std::printf("[");
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    Status st = s.classify(&texts[i], nullptr, 1);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (!st.ok()) return fail(st);
+    const size_t best = s.predicted_label(0);
+    const float* p = s.probabilities(0);
+    std::string label(model.label(best));
+    if (a.json) {
+      std::printf("%s\n {\"text\": ", i ? "," : "");
+      print_json_string(a.positional[i]);
+      std::printf(", \"label\": ");
+      print_json_string(label);
+      std::printf(", \"score\": %.6f, \"ms\": %.3f, \"probabilities\": {", p[best], ms);
+      for (size_t j = 0; j < model.num_labels(); ++j) {
+        std::printf("%s", j ? ", " : "");
+        print_json_string(std::string(model.label(j)));
+        std::printf(": %.6f", p[j]);
+      }
+      std::printf("}}");
+    } else {
+      std::printf("%-12s %.4f  %7.2f ms  %s\n", label.c_str(), p[best], ms, a.positional[i].c_str());
+    }
+  }
+  if (a.json) std::printf("\n]\n");
+  return 0;
+}
+
+int tokenize(const Model& model, const Args& a) {
+  const WordPiece* wp = model.impl().wordpiece.get();
+  if (!wp) return fail(Status::error(Code::kInvalidArgument, "this model has no tokenizer"));
+  if (a.decode) {
+    std::vector<int32_t> ids;
+    for (const std::string& s : a.positional) {
+      char* end = nullptr;
+      long id = std::strtol(s.c_str(), &end, 10);
+      if (s.empty() || *end || id < 0 || size_t(id) >= wp->vocab_size())
+        return fail(Status::error(Code::kInvalidArgument, "--decode: '%s' is not a token id below %zu",
+                                  s.c_str(), wp->vocab_size()));
+      ids.push_back(int32_t(id));
+    }
+    std::printf("%s\n", wp->decode(ids.data(), ids.size()).c_str());
+    return 0;
+  }
+  for (const std::string& text : a.positional) {
+    std::vector<int32_t> ids(text.size() * 3 + 3), types(ids.size());
+    Result<size_t> n = wp->encode(text, nullptr, ids.size(), false, ids.data(), types.data());
+    if (!n.ok()) return fail(n.status());
+    for (size_t i = 0; i < n.value(); ++i) std::printf("%s%d", i ? " " : "", ids[i]);
+    std::printf("\n");
+    for (size_t i = 0; i < n.value(); ++i) {
+      std::string_view t = wp->token(ids[i]);
+      std::printf("%s%.*s", i ? " " : "", int(t.size()), t.data());
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
+int run(const Model& model, const Args& a) {
+  if (a.inputs.empty() || a.outputs.empty()) usage("run needs --inputs DIR and --outputs DIR");
+  cli::NpyArray ids, mask, types;
+  Status st = cli::read_npy(a.inputs + "/input_ids.npy", &ids);
+  if (!st.ok()) return fail(st);
+  if (ids.is_float || ids.shape.size() != 2)
+    return fail(Status::error(Code::kInvalidArgument, "input_ids.npy must be an integer [batch, seq] array"));
+  auto optional = [&](const char* name, cli::NpyArray* arr) -> Status {
+    std::string path = a.inputs + "/" + name;
+    if (std::FILE* f = std::fopen(path.c_str(), "rb")) std::fclose(f);
+    else return Status();
+    TERN_RETURN_IF_ERROR(cli::read_npy(path, arr));
+    TERN_CHECK_OR_RETURN(!arr->is_float && arr->shape == ids.shape, Code::kInvalidArgument,
+                         "%s: must be an integer array shaped like input_ids", name);
+    return Status();
+  };
+  if (!(st = optional("attention_mask.npy", &mask)).ok()) return fail(st);
+  if (!(st = optional("token_type_ids.npy", &types)).ok()) return fail(st);
+  const size_t batch = size_t(ids.shape[0]), seq = size_t(ids.shape[1]);
+  Args b = a;
+  if (!b.max_seq) b.max_seq = seq;
+  Result<std::unique_ptr<Session>> session = Session::create(model, options_for(model, b, batch));
+  if (!session.ok()) return fail(session.status());
+  EncoderInputs in;
+  in.batch = batch;
+  in.seq = seq;
+  in.input_ids = ids.ints.data();
+  in.attention_mask = mask.ints.empty() ? nullptr : mask.ints.data();
+  in.token_type_ids = types.ints.empty() ? nullptr : types.ints.data();
+  if (!(st = session.value()->run(in)).ok()) return fail(st);
+  for (size_t i = 0; i < session.value()->num_outputs(); ++i) {
+    const OutputTensor& t = session.value()->output(i);
+    std::vector<int64_t> shape(t.shape, t.shape + t.rank);
+    if (!(st = cli::write_npy_f32(a.outputs + "/" + t.name + ".npy", shape, t.data)).ok()) return fail(st);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = parse(argc, argv);
+  using Command = int (*)(const Model&, const Args&);
+  Command cmd = a.command == "info" ? info
+              : a.command == "classify" ? classify
+              : a.command == "tokenize" ? tokenize
+              : a.command == "run" ? run
+              : nullptr;
+  if (!cmd) usage("unknown command '" + a.command + "'");
+  Result<std::unique_ptr<Model>> model = Model::load(a.model.c_str());
+  if (!model.ok()) return fail(model.status());
+  return cmd(*model.value(), a);
+}

@@ -1,0 +1,49 @@
+#include "core/memory_plan.h"
+
+#include <algorithm>
+
+namespace tern {
+
+int MemoryPlan::add(size_t bytes, int first_step, int last_step) {
+  buffers_.push_back({align_up(bytes, kArenaAlignment), 0, first_step, last_step});
+  return static_cast<int>(buffers_.size()) - 1;
+}
+
+size_t MemoryPlan::unshared_bytes() const {
+  size_t sum = 0;
+  for (const Buffer& b : buffers_) sum += b.bytes;
+  return sum;
+}
+
+void MemoryPlan::plan() {
+  std::vector<int> order(buffers_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  // Largest first; ties by earlier start so the result does not depend on insertion order quirks.
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return buffers_[a].bytes > buffers_[b].bytes;
+  });
+  std::vector<int> placed;
+  total_ = 0;
+  for (int i : order) {
+    Buffer& b = buffers_[i];
+    // Collect placed buffers alive at the same time, sorted by offset, and take the first gap.
+    std::vector<int> live;
+    for (int j : placed) {
+      const Buffer& p = buffers_[j];
+      if (p.first <= b.last && b.first <= p.last) live.push_back(j);
+    }
+    std::sort(live.begin(), live.end(),
+              [&](int x, int y) { return buffers_[x].offset < buffers_[y].offset; });
+    size_t candidate = 0;
+    for (int j : live) {
+      const Buffer& p = buffers_[j];
+      if (candidate + b.bytes <= p.offset) break;
+      candidate = std::max(candidate, p.offset + p.bytes);
+    }
+    b.offset = candidate;
+    total_ = std::max(total_, candidate + b.bytes);
+    placed.push_back(i);
+  }
+}
+
+}  // namespace tern

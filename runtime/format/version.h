@@ -1,0 +1,7 @@
+#pragma once
+
+namespace tern {
+// The blob format version this build writes and reads; see schema/README.md for when to bump which.
+constexpr int kFormatMajor = 1;
+constexpr int kFormatMinor = 0;
+}  // namespace tern

@@ -1,0 +1,62 @@
+// A loaded .tern model: read-only after load, shareable by any number of sessions on any threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "tern/status.h"
+
+namespace tern {
+
+enum class Arch { kBert = 0, kTorchEncoder = 1, kT5 = 2 };
+
+enum class Activation { kGeluErf = 0, kGeluTanh = 1, kRelu = 2 };
+
+// Hyperparameters of a BERT-family encoder classifier (BERT or a torch nn.TransformerEncoder).
+struct EncoderConfig {
+  int vocab_size = 0;
+  int hidden_size = 0;
+  int num_layers = 0;
+  int num_heads = 0;
+  int intermediate_size = 0;
+  int max_position_embeddings = 0;  // 0: none
+  int type_vocab_size = 0;          // 0: none
+  float layer_norm_eps = 0;
+  Activation activation = Activation::kGeluErf;
+  bool norm_first = false;
+  bool embedding_norm = false;
+  bool final_norm = false;
+  bool pooler = false;
+  int num_labels = 0;
+  int pad_token_id = 0;
+};
+
+struct ModelImpl;
+
+class Model {
+ public:
+  // Maps the file read-only; weights are used in place. Validates everything before returning.
+  static Result<std::unique_ptr<Model>> load(const char* path);
+  // Uses the caller's bytes in place: `data` must be 64-byte aligned and outlive the Model.
+  static Result<std::unique_ptr<Model>> from_buffer(const void* data, size_t size);
+  ~Model();
+
+  Arch arch() const;
+  const EncoderConfig& encoder_config() const;
+  size_t num_labels() const;
+  std::string_view label(size_t id) const;  // "LABEL_<id>"-style names from id2label
+  bool has_tokenizer() const;
+  size_t file_bytes() const;
+
+  const ModelImpl& impl() const { return *impl_; }
+
+ private:
+  explicit Model(std::unique_ptr<ModelImpl> impl);
+  std::unique_ptr<ModelImpl> impl_;
+};
+
+const char* arch_name(Arch arch);
+
+}  // namespace tern

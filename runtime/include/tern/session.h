@@ -1,0 +1,80 @@
+// A Session runs one Model with memory planned once, at creation, for the largest batch and
+// sequence it will see. run() allocates nothing. One session per thread; many sessions may share a
+// Model.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "tern/model.h"
+#include "tern/options.h"
+#include "tern/status.h"
+
+namespace tern {
+
+struct SessionOptions {
+  size_t max_batch = 1;
+  size_t max_seq = 128;               // tokens per sequence, special tokens included
+  bool output_hidden_states = false;  // keep every layer's output (hidden_states.0 .. .L)
+  bool output_attentions = false;     // keep every layer's attention maps
+  bool truncate = false;              // text longer than max_seq: truncate (else an error)
+  Isa isa = Isa::kAuto;
+  size_t threads = 1;
+};
+
+// Token ids in, as Hugging Face's forward takes them. Row-major [batch, seq].
+struct EncoderInputs {
+  size_t batch = 0, seq = 0;
+  const int64_t* input_ids = nullptr;       // required; each < vocab_size
+  const int64_t* attention_mask = nullptr;  // null: all ones; values 0 or 1
+  const int64_t* token_type_ids = nullptr;  // null: all zeros; each < type_vocab_size
+};
+
+// A named output in the session's arena, valid until the next run. Names as Hugging Face's output
+// fields: logits, pooler_output, last_hidden_state, hidden_states.N, attentions.N.
+struct OutputTensor {
+  const char* name;
+  const float* data;
+  int rank;
+  int64_t shape[4];
+};
+
+struct SessionImpl;
+
+class Session {
+ public:
+  // Arena bytes a session with these options needs (64-byte aligned), before anything is made.
+  static Result<size_t> required_arena_bytes(const Model& model, const SessionOptions& options);
+  // `arena`: caller-owned memory of at least required_arena_bytes(), 64-byte aligned, that must
+  // outlive the session; null: the session allocates it once, here. `model` must outlive it too.
+  static Result<std::unique_ptr<Session>> create(const Model& model, const SessionOptions& options,
+                                                 void* arena = nullptr, size_t arena_bytes = 0);
+  ~Session();
+
+  // Runs the model on token ids. Validates ids, mask and types; allocates nothing.
+  Status run(const EncoderInputs& inputs);
+  // Outputs of the last run (pointers into the arena).
+  size_t num_outputs() const;
+  const OutputTensor& output(size_t i) const;
+  const OutputTensor* find_output(std::string_view name) const;
+
+  // Text classification: tokenizes texts (and, if given, their pairs, as BERT sentence pairs),
+  // pads them into one batch and runs. count <= max_batch.
+  Status classify(const std::string_view* texts, const std::string_view* pairs, size_t count);
+  // After classify(): softmax probabilities [num_labels] of text i, and its arg-max.
+  const float* probabilities(size_t i) const;
+  size_t predicted_label(size_t i) const;
+
+  size_t arena_bytes() const;
+  const char* kernel_names() const;  // e.g. "qgemm=qd8_f32_qc8w_gemm_1x16c4__ref ..."
+  Isa isa() const;
+  SessionImpl& impl() { return *impl_; }
+
+ private:
+  explicit Session(std::unique_ptr<SessionImpl> impl);
+  std::unique_ptr<SessionImpl> impl_;
+};
+
+}  // namespace tern

@@ -1,0 +1,77 @@
+// Kernel signatures and the dispatch table. Reference kernels (kernels/ref.cc) are always built and
+// are the ground truth; per-ISA kernels live in ports/<arch>/<isa>/ and are listed once in
+// kernels.inc, which declares them, selects them at run time and instantiates their tests.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tern/options.h"
+
+namespace tern {
+
+enum class Epilogue : uint8_t { kNone = 0, kGeluErf, kGeluTanh, kRelu, kTanh };
+
+// C[m, n] = epilogue(sum_k A[m, k] * W[n, k] * a_scale[m] * w_scale[n] + bias[n]) for m < M, n < N.
+// A: int8 [M, lda], K valid columns then zeros up to round_up(K, 4).
+// W: int8 N16K4 layout (schema/tern.fbs) for N output channels, starting at a 16-channel block.
+// col_sums: [round_up(N, 16)] per-channel sums of W, for kernels that offset A to unsigned.
+// bias: [N] or null. C: f32 rows of stride ldc.
+using QGemmFn = void (*)(size_t M, size_t N, size_t K, const int8_t* A, size_t lda,
+                         const float* a_scale, const int8_t* W, const float* w_scale,
+                         const int32_t* col_sums, const float* bias, float* C, size_t ldc,
+                         Epilogue epilogue);
+
+// Same product with float weights, W row-major [N, K] (f32, or f16 for the _f16w variant).
+using FGemmFn = void (*)(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* W,
+                         const float* bias, float* C, size_t ldc, Epilogue epilogue);
+using HGemmFn = void (*)(size_t M, size_t N, size_t K, const float* A, size_t lda,
+                         const uint16_t* W, const float* bias, float* C, size_t ldc,
+                         Epilogue epilogue);
+
+// Per-row symmetric quantization: scale[m] = max|x[m, :K]| / 127, q = round(x / scale) (ties to
+// even), written as K values then zeros up to round_up(K, 4). An all-zero row gets scale 1.
+using QuantizeRowsFn = void (*)(size_t M, size_t K, const float* X, size_t ldx, int8_t* Q,
+                                size_t ldq, float* scale);
+
+struct KernelTable {
+  Isa isa = Isa::kRef;
+  QGemmFn qgemm = nullptr;
+  const char* qgemm_name = "";
+  FGemmFn fgemm = nullptr;
+  const char* fgemm_name = "";
+  HGemmFn hgemm = nullptr;
+  const char* hgemm_name = "";
+  QuantizeRowsFn quantize_rows = nullptr;
+  const char* quantize_rows_name = "";
+};
+
+// Declarations of every kernel in kernels.inc.
+#define TERN_KERNEL(kind, name, isa) extern const kind##_kernel_type name;
+using qgemm_kernel_type = void(size_t, size_t, size_t, const int8_t*, size_t, const float*,
+                               const int8_t*, const float*, const int32_t*, const float*, float*,
+                               size_t, Epilogue);
+using fgemm_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const float*,
+                               const float*, float*, size_t, Epilogue);
+using hgemm_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const uint16_t*,
+                               const float*, float*, size_t, Epilogue);
+using quantize_rows_kernel_type = void(size_t, size_t, const float*, size_t, int8_t*, size_t,
+                                       float*);
+#undef TERN_KERNEL
+#define TERN_KERNEL(kind, name, isa) kind##_kernel_type name;
+#include "kernels/kernels.inc"
+#undef TERN_KERNEL
+
+// Whether this CPU and OS can run code for `isa` (cpuinfo; ref is always true).
+bool isa_supported(Isa isa);
+// The best ISA this build has kernels for and this CPU supports.
+Isa best_isa();
+// Fills `table` with the kernels for `isa` (ref where the ISA has no kernel of a kind).
+// kUnsupported when the CPU lacks the ISA or the build has no kernel for it.
+Status select_kernels(Isa isa, KernelTable* table);
+
+float apply_epilogue(float x, Epilogue e);
+float f16_to_f32(uint16_t h);
+uint16_t f32_to_f16(float f);
+
+}  // namespace tern

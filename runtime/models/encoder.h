@@ -1,0 +1,67 @@
+// BERT-family encoder classifiers: Hugging Face BertForSequenceClassification and torch
+// nn.TransformerEncoder classifiers (post-norm or pre-norm, optional final norm).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/memory_plan.h"
+#include "ops/ops.h"
+#include "tern/model.h"
+
+namespace tern {
+
+struct EncoderLayer {
+  Linear qkv;       // [3H, H]: q rows, then k, then v
+  Linear attn_out;  // [H, H]
+  Norm attn_norm;   // [H]  (BERT attention.output.LayerNorm, torch norm1)
+  Linear ffn_in;    // [I, H]
+  Linear ffn_out;   // [H, I]
+  Norm ffn_norm;    // [H]  (BERT output.LayerNorm, torch norm2)
+};
+
+struct EncoderWeights {
+  const TensorView* word = nullptr;        // [V, H]
+  const TensorView* position = nullptr;    // [P, H] or null
+  const TensorView* token_type = nullptr;  // [types, H] or null
+  Norm embedding_norm;                     // BERT only
+  std::vector<EncoderLayer> layers;
+  Norm final_norm;                         // pre-norm torch encoders with encoder.norm
+  Linear pooler;                           // [H, H], BERT only
+  Linear classifier;                       // [labels, H]
+};
+
+// Reads the config from the blob and finds every tensor, checking each shape against the config.
+Status bind_encoder(const Blob& blob, EncoderConfig* config, EncoderWeights* weights);
+
+// Arena layout of one encoder run for at most max_batch x max_seq tokens.
+struct EncoderPlan {
+  size_t max_batch = 0, max_seq = 0;
+  bool keep_hidden = false, keep_attentions = false;
+  MemoryPlan memory;
+  int ids, mask, types;           // int32 [B*T]
+  int hidden;                     // f32 [(L+1 or 1), B*T, H]
+  int attentions;                 // f32 [L, B, heads, T, T] or a [T, T] scratch
+  int qkv, ctx, tmp, normed, ffn; // f32 work buffers
+  int act_q, act_scale;           // quantized activations
+  int pooled, logits, probs;      // f32 [B, H], [B, labels], [B, labels]
+  size_t act_q_stride = 0;
+};
+
+EncoderPlan plan_encoder(const EncoderConfig& config, size_t max_batch, size_t max_seq,
+                         bool keep_hidden, bool keep_attentions);
+
+// Pointers into the arena for one run, resolved from the plan.
+struct EncoderBuffers {
+  int32_t *ids, *mask, *types;
+  float *hidden, *attentions, *qkv, *ctx, *tmp, *normed, *ffn, *pooled, *logits, *probs;
+};
+
+EncoderBuffers resolve_buffers(const EncoderPlan& plan, uint8_t* arena);
+
+// Runs the encoder on batch x seq tokens already in buffers.ids/mask/types (validated by the
+// caller). Writes logits, pooled output (BERT), hidden states and attention maps as planned.
+void run_encoder(const EncoderConfig& config, const EncoderWeights& weights, const OpContext& ctx,
+                 const EncoderPlan& plan, const EncoderBuffers& buf, size_t batch, size_t seq);
+
+}  // namespace tern

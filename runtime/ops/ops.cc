@@ -1,0 +1,154 @@
+#include "ops/ops.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace tern {
+namespace {
+
+struct LinearTask {
+  const OpContext* ctx;
+  const Linear* op;
+  const float* x;
+  size_t ldx, M;
+  float* y;
+  size_t ldy;
+  Epilogue epilogue;
+};
+
+// Computes output channels [n0, n0 + count).
+void linear_tile(void* arg, size_t n0, size_t count) {
+  const LinearTask& t = *static_cast<const LinearTask*>(arg);
+  const TensorView& w = *t.op->weight;
+  const KernelTable& k = t.ctx->kernels;
+  const size_t K = t.op->in;
+  const float* bias = t.op->bias ? t.op->bias + n0 : nullptr;
+  float* y = t.y + n0;
+  switch (w.dtype) {
+    case fb::DType::I8: {
+      const size_t kp = (K + 3) / 4 * 4;  // n0 is a multiple of 16: whole N16K4 blocks
+      const int8_t* W = static_cast<const int8_t*>(w.data) + n0 * kp;
+      k.qgemm(t.M, count, K, t.ctx->act_q, t.ctx->act_q_stride, t.ctx->act_scale, W,
+              w.scales + n0, w.col_sums + n0, bias, y, t.ldy, t.epilogue);
+      break;
+    }
+    case fb::DType::F32:
+      k.fgemm(t.M, count, K, t.x, t.ldx, static_cast<const float*>(w.data) + n0 * K, bias, y,
+              t.ldy, t.epilogue);
+      break;
+    case fb::DType::F16:
+      k.hgemm(t.M, count, K, t.x, t.ldx, static_cast<const uint16_t*>(w.data) + n0 * K, bias, y,
+              t.ldy, t.epilogue);
+      break;
+  }
+}
+
+}  // namespace
+
+void linear(const OpContext& ctx, const Linear& op, const float* x, size_t ldx, size_t M, float* y,
+            size_t ldy, Epilogue epilogue) {
+  if (op.weight->dtype == fb::DType::I8)
+    ctx.kernels.quantize_rows(M, op.in, x, ldx, ctx.act_q, ctx.act_q_stride, ctx.act_scale);
+  LinearTask task{&ctx, &op, x, ldx, M, y, ldy, epilogue};
+  // Tiles of whole 16-channel blocks, about 4 per thread so that uneven cores even out.
+  size_t threads = ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1;
+  size_t tile = (op.out + threads * 4 - 1) / (threads * 4);
+  tile = (tile + 15) / 16 * 16;
+  pthreadpool_parallelize_1d_tile_1d(ctx.pool, linear_tile, &task, op.out, tile, 0);
+}
+
+void layer_norm(const float* x, const float* residual, size_t M, size_t dim, const Norm& norm,
+                float eps, float* y) {
+  for (size_t m = 0; m < M; ++m) {
+    const float* xr = x + m * dim;
+    const float* rr = residual ? residual + m * dim : nullptr;
+    float* yr = y + m * dim;
+    double sum = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      yr[i] = rr ? xr[i] + rr[i] : xr[i];
+      sum += yr[i];
+    }
+    const float mean = float(sum / double(dim));
+    double var = 0;
+    for (size_t i = 0; i < dim; ++i) var += double(yr[i] - mean) * double(yr[i] - mean);
+    const float inv = float(1.0 / std::sqrt(var / double(dim) + double(eps)));
+    for (size_t i = 0; i < dim; ++i) yr[i] = (yr[i] - mean) * inv * norm.weight[i] + norm.bias[i];
+  }
+}
+
+void add_inplace(float* x, const float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+void self_attention(const float* qkv, size_t B, size_t T, size_t heads, size_t head_dim,
+                    const int32_t* mask, float* probs, bool keep_probs, float* ctx) {
+  const size_t H = heads * head_dim, row = 3 * H;
+  const float scale = 1.0f / std::sqrt(float(head_dim));
+  const float masked = std::numeric_limits<float>::lowest();
+  for (size_t b = 0; b < B; ++b) {
+    for (size_t h = 0; h < heads; ++h) {
+      float* p = keep_probs ? probs + (b * heads + h) * T * T : probs;
+      const float* q = qkv + b * T * row + h * head_dim;
+      const float* k = q + H;
+      const float* v = q + 2 * H;
+      for (size_t i = 0; i < T; ++i) {
+        float* pi = p + i * T;
+        float mx = masked;
+        for (size_t j = 0; j < T; ++j) {
+          float s = 0;
+          for (size_t d = 0; d < head_dim; ++d) s += q[i * row + d] * k[j * row + d];
+          s *= scale;
+          if (!mask[b * T + j]) s += masked;
+          pi[j] = s;
+          mx = std::fmax(mx, s);
+        }
+        float sum = 0;
+        for (size_t j = 0; j < T; ++j) {
+          pi[j] = std::exp(pi[j] - mx);
+          sum += pi[j];
+        }
+        const float inv = 1.0f / sum;
+        for (size_t j = 0; j < T; ++j) pi[j] *= inv;
+        float* c = ctx + (b * T + i) * H + h * head_dim;
+        for (size_t d = 0; d < head_dim; ++d) c[d] = 0;
+        for (size_t j = 0; j < T; ++j) {
+          const float pj = pi[j];
+          for (size_t d = 0; d < head_dim; ++d) c[d] += pj * v[j * row + d];
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+template <bool kAdd>
+void gather(const TensorView& table, const int32_t* ids, size_t count, float* out) {
+  const size_t dim = size_t(table.shape[1]);
+  for (size_t i = 0; i < count; ++i) {
+    const size_t r = size_t(ids[i]);
+    float* o = out + i * dim;
+    for (size_t d = 0; d < dim; ++d) {
+      float v;
+      switch (table.dtype) {
+        case fb::DType::I8: v = static_cast<const int8_t*>(table.data)[r * dim + d] * table.scales[r]; break;
+        case fb::DType::F16: v = f16_to_f32(static_cast<const uint16_t*>(table.data)[r * dim + d]); break;
+        default: v = static_cast<const float*>(table.data)[r * dim + d]; break;
+      }
+      o[d] = kAdd ? o[d] + v : v;
+    }
+  }
+}
+
+}  // namespace
+
+void embedding_gather(const TensorView& table, const int32_t* ids, size_t count, float* out) {
+  gather<false>(table, ids, count, out);
+}
+
+void embedding_add(const TensorView& table, const int32_t* ids, size_t count, float* out) {
+  gather<true>(table, ids, count, out);
+}
+
+}  // namespace tern

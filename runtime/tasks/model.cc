@@ -1,0 +1,99 @@
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "tasks/model_impl.h"
+
+namespace tern {
+
+const char* arch_name(Arch arch) {
+  switch (arch) {
+    case Arch::kBert: return "bert";
+    case Arch::kTorchEncoder: return "torch-encoder";
+    case Arch::kT5: return "t5";
+  }
+  return "?";
+}
+
+ModelImpl::Mapping::~Mapping() {
+  if (addr) munmap(addr, size);
+}
+
+Model::Model(std::unique_ptr<ModelImpl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+namespace {
+
+Status bind(ModelImpl* m) {
+  const fb::Model& fm = m->blob.model();
+  TERN_CHECK_OR_RETURN(fm.arch() == fb::Arch::Bert || fm.arch() == fb::Arch::TorchEncoder,
+                       Code::kUnsupported, "model: architecture %d is not supported by this runtime",
+                       int(fm.arch()));
+  m->arch = Arch(int(fm.arch()));
+  TERN_RETURN_IF_ERROR(bind_encoder(m->blob, &m->encoder, &m->weights));
+  if (fm.labels()) {
+    TERN_CHECK_OR_RETURN(int64_t(fm.labels()->size()) == m->encoder.num_labels, Code::kInvalidModel,
+                         "model: %u labels for num_labels=%d", fm.labels()->size(),
+                         m->encoder.num_labels);
+    for (const auto* l : *fm.labels()) m->labels.emplace_back(l->c_str(), l->size());
+  }
+  if (fm.tokenizer() && fm.tokenizer()->wordpiece()) {
+    m->wordpiece = std::make_unique<WordPiece>();
+    TERN_RETURN_IF_ERROR(m->wordpiece->init(*fm.tokenizer()->wordpiece(), m->encoder.vocab_size));
+  }
+  return Status();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> Model::from_buffer(const void* data, size_t size) {
+  auto impl = std::make_unique<ModelImpl>();
+  Result<Blob> blob = Blob::validate(static_cast<const uint8_t*>(data), size);
+  if (!blob.ok()) return blob.status();
+  impl->blob = std::move(blob.value());
+  TERN_RETURN_IF_ERROR(bind(impl.get()));
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+Result<std::unique_ptr<Model>> Model::load(const char* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  TERN_CHECK_OR_RETURN(fd >= 0, Code::kIo, "%s: %s", path, std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return Status::error(Code::kIo, "%s: not a regular file", path);
+  }
+  auto mapping = std::make_unique<ModelImpl::Mapping>();
+  mapping->size = size_t(st.st_size);
+  if (mapping->size == 0) {
+    close(fd);
+    return Status::error(Code::kInvalidModel, "%s: file is empty", path);
+  }
+  void* addr = mmap(nullptr, mapping->size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  TERN_CHECK_OR_RETURN(addr != MAP_FAILED, Code::kIo, "%s: mmap failed: %s", path,
+                       std::strerror(errno));
+  mapping->addr = addr;
+  Result<std::unique_ptr<Model>> model = from_buffer(addr, mapping->size);
+  if (!model.ok()) {
+    Status s = model.status();
+    return Status::error(s.code(), "%s: %s", path, s.message());
+  }
+  model.value()->impl_->mapping = std::move(mapping);
+  return model;
+}
+
+Arch Model::arch() const { return impl_->arch; }
+const EncoderConfig& Model::encoder_config() const { return impl_->encoder; }
+size_t Model::num_labels() const { return size_t(impl_->encoder.num_labels); }
+std::string_view Model::label(size_t id) const {
+  return id < impl_->labels.size() ? impl_->labels[id] : std::string_view();
+}
+bool Model::has_tokenizer() const { return impl_->wordpiece != nullptr; }
+size_t Model::file_bytes() const { return impl_->blob.size(); }
+
+}  // namespace tern

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "format/blob.h"
+#include "models/encoder.h"
+#include "tasks/wordpiece.h"
+#include "tern/model.h"
+
+namespace tern {
+
+struct ModelImpl {
+  // Owner of the bytes when tern mapped the file itself (null for a caller's buffer).
+  struct Mapping {
+    void* addr = nullptr;
+    size_t size = 0;
+    ~Mapping();
+  };
+  std::unique_ptr<Mapping> mapping;
+  Blob blob;
+  Arch arch = Arch::kBert;
+  EncoderConfig encoder;
+  EncoderWeights weights;
+  std::vector<std::string_view> labels;
+  std::unique_ptr<WordPiece> wordpiece;  // null: the model takes token ids only
+};
+
+}  // namespace tern

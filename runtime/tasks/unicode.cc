@@ -1,0 +1,86 @@
+#include "tasks/unicode.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace tern {
+namespace {
+#include "tasks/unicode_tables.inc"
+}  // namespace
+
+uint8_t unicode_class(uint32_t cp) {
+  const auto* end = std::end(kClassRanges);
+  const auto* it = std::upper_bound(std::begin(kClassRanges), end, cp,
+                                    [](uint32_t v, const uint32_t* r) { return v < r[0]; });
+  return it == std::begin(kClassRanges) ? 0 : uint8_t((it - 1)[0][1]);
+}
+
+int unicode_lower(uint32_t cp, uint32_t* out) {
+  const auto* it = std::lower_bound(std::begin(kLower), std::end(kLower), cp,
+                                    [](const uint32_t* r, uint32_t v) { return r[0] < v; });
+  if (it == std::end(kLower) || (*it)[0] != cp) {
+    out[0] = cp;
+    return 1;
+  }
+  int n = 0;
+  for (int i = 1; i < 4 && (*it)[i]; ++i) out[n++] = (*it)[i];
+  return n;
+}
+
+int unicode_nfd(uint32_t cp, uint32_t* out) {
+  constexpr uint32_t kSBase = 0xAC00, kLBase = 0x1100, kVBase = 0x1161, kTBase = 0x11A7;
+  constexpr uint32_t kTCount = 28, kNCount = 588, kSCount = 11172;
+  if (cp >= kSBase && cp < kSBase + kSCount) {
+    uint32_t s = cp - kSBase;
+    out[0] = kLBase + s / kNCount;
+    out[1] = kVBase + (s % kNCount) / kTCount;
+    if (s % kTCount == 0) return 2;
+    out[2] = kTBase + s % kTCount;
+    return 3;
+  }
+  const auto* it = std::lower_bound(std::begin(kDecomp), std::end(kDecomp), cp,
+                                    [](const uint32_t* r, uint32_t v) { return r[0] < v; });
+  if (it == std::end(kDecomp) || (*it)[0] != cp) {
+    out[0] = cp;
+    return 1;
+  }
+  int n = 0;
+  for (int i = 1; i < 5 && (*it)[i]; ++i) out[n++] = (*it)[i];
+  return n;
+}
+
+bool utf8_next(std::string_view text, size_t* pos, uint32_t* cp) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  size_t i = *pos, n = text.size();
+  unsigned char c = s[i];
+  int len;
+  uint32_t v, min;
+  if (c < 0x80) { *cp = c; *pos = i + 1; return true; }
+  if ((c & 0xE0) == 0xC0) { len = 2; v = c & 0x1F; min = 0x80; }
+  else if ((c & 0xF0) == 0xE0) { len = 3; v = c & 0x0F; min = 0x800; }
+  else if ((c & 0xF8) == 0xF0) { len = 4; v = c & 0x07; min = 0x10000; }
+  else return false;
+  if (i + size_t(len) > n) return false;
+  for (int k = 1; k < len; ++k) {
+    if ((s[i + k] & 0xC0) != 0x80) return false;
+    v = (v << 6) | (s[i + k] & 0x3F);
+  }
+  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return false;
+  *cp = v;
+  *pos = i + size_t(len);
+  return true;
+}
+
+int utf8_put(uint32_t cp, char* out) {
+  if (cp < 0x80) { out[0] = char(cp); return 1; }
+  if (cp < 0x800) { out[0] = char(0xC0 | (cp >> 6)); out[1] = char(0x80 | (cp & 0x3F)); return 2; }
+  if (cp < 0x10000) {
+    out[0] = char(0xE0 | (cp >> 12)); out[1] = char(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = char(0x80 | (cp & 0x3F)); return 3;
+  }
+  out[0] = char(0xF0 | (cp >> 18)); out[1] = char(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = char(0x80 | ((cp >> 6) & 0x3F)); out[3] = char(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+}  // namespace tern

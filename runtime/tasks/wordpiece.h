@@ -1,0 +1,57 @@
+// WordPiece tokenization identical to Hugging Face's (slow) BertTokenizer: special tokens matched
+// verbatim first, then per-character lower-casing, text cleaning, CJK splitting, whitespace and
+// punctuation splitting, accent stripping (NFD, drop Mn), and greedy longest-match-first WordPiece
+// with [UNK] for words over max_input_chars_per_word. Encoding allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tern/status.h"
+#include "tern_generated.h"
+
+namespace tern {
+
+class WordPiece {
+ public:
+  // Builds the vocabulary index (at model load). `spec` must outlive this object.
+  Status init(const fb::WordPiece& spec, int model_vocab_size);
+
+  // Calls emit(id) for each token of `text` (no [CLS]/[SEP]); stops early when emit returns false.
+  // Fails on invalid UTF-8.
+  template <typename Emit>
+  Status tokenize(std::string_view text, Emit&& emit) const;
+
+  // [CLS] a [SEP] (b [SEP]) into ids/types (capacity max_len); returns the length. Longer than
+  // max_len: kResourceExhausted, or with `truncate`, Hugging Face's longest_first truncation.
+  Result<size_t> encode(std::string_view a, const std::string_view* b, size_t max_len, bool truncate,
+                        int32_t* ids, int32_t* types) const;
+
+  // As BertTokenizer.decode(ids, skip_special_tokens=True) with clean_up_tokenization_spaces.
+  std::string decode(const int32_t* ids, size_t count) const;
+  std::string_view token(int32_t id) const;
+  size_t vocab_size() const { return vocab_.size(); }
+  int32_t pad_id() const { return pad_id_; }
+
+ private:
+  struct Word;
+  template <typename Emit>
+  bool emit_word(const Word& w, Emit& emit) const;
+  template <typename Emit>
+  Status tokenize_plain(std::string_view text, Emit& emit, bool* stopped) const;
+  int32_t lookup(std::string_view piece) const;
+
+  std::vector<std::string_view> vocab_;
+  std::unordered_map<std::string_view, int32_t> index_;
+  std::vector<std::string_view> specials_;
+  bool lower_ = false, strip_accents_ = false, split_cjk_ = true;
+  int32_t unk_id_ = 0, cls_id_ = 0, sep_id_ = 0, pad_id_ = 0;
+  size_t max_word_chars_ = 100;
+};
+
+}  // namespace tern
+
+#include "tasks/wordpiece_impl.h"

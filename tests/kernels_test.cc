@@ -1,0 +1,131 @@
+// Every kernel in kernels.inc against a plain triple loop over unpacked weights, on awkward shapes.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+using namespace tern;
+
+namespace {
+
+bool cpu_runs(Isa isa) { return isa_supported(isa); }
+
+// Packs row-major int8 [N, K] into N16K4 (the converter's layout), independently of the converter.
+std::vector<int8_t> pack(const std::vector<int8_t>& w, size_t N, size_t K) {
+  size_t np = (N + 15) / 16 * 16, kp = (K + 3) / 4 * 4;
+  std::vector<int8_t> p(np * kp, 0);
+  for (size_t n = 0; n < N; ++n)
+    for (size_t k = 0; k < K; ++k) p[((n / 16) * (kp / 4) + k / 4) * 64 + (n % 16) * 4 + k % 4] = w[n * K + k];
+  return p;
+}
+
+void check_qgemm(const char* name, QGemmFn fn, Isa isa) {
+  if (!cpu_runs(isa)) {
+    MESSAGE("skipped ", name, ": CPU lacks ", isa_name(isa));
+    return;
+  }
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> q(-127, 127);
+  for (size_t M : {1, 2, 3, 4, 5, 7, 8, 9, 17})
+    for (size_t N : {1, 15, 16, 17, 33, 64})
+      for (size_t K : {1, 3, 4, 5, 63, 64, 67, 260}) {
+        const size_t kp = (K + 3) / 4 * 4;
+        std::vector<int8_t> a(M * kp, 0), w(N * K);
+        std::vector<float> as(M), ws(N), bias(N), c(M * N), ref(M * N);
+        for (size_t m = 0; m < M; ++m) {
+          for (size_t k = 0; k < K; ++k) a[m * kp + k] = int8_t(q(rng));
+          as[m] = 0.01f * float(m + 1);
+        }
+        // Extreme values in the first row/channel: saturating kernels would fail here.
+        for (size_t k = 0; k < K; ++k) a[k] = 127;
+        for (auto& v : w) v = int8_t(q(rng));
+        for (size_t k = 0; k < K; ++k) w[k] = -127;
+        for (size_t n = 0; n < N; ++n) ws[n] = 0.02f * float(n + 1), bias[n] = 0.5f - 0.1f * float(n);
+        std::vector<int8_t> packed = pack(w, N, K);
+        std::vector<int32_t> sums((N + 15) / 16 * 16, 0);
+        for (size_t n = 0; n < N; ++n)
+          for (size_t k = 0; k < K; ++k) sums[n] += w[n * K + k];
+        fn(M, N, K, a.data(), kp, as.data(), packed.data(), ws.data(), sums.data(), bias.data(),
+           c.data(), N, Epilogue::kNone);
+        for (size_t m = 0; m < M; ++m)
+          for (size_t n = 0; n < N; ++n) {
+            int32_t acc = 0;
+            for (size_t k = 0; k < K; ++k) acc += int32_t(a[m * kp + k]) * w[n * K + k];
+            float expect = float(acc) * as[m] * ws[n] + bias[n];
+            REQUIRE_MESSAGE(std::fabs(c[m * N + n] - expect) <= 1e-5f * std::fmax(1.0f, std::fabs(expect)),
+                            name, " M=", M, " N=", N, " K=", K, " m=", m, " n=", n);
+          }
+      }
+}
+
+void check_fgemm(const char* name, FGemmFn fn, Isa isa) {
+  CAPTURE(name);
+  if (!cpu_runs(isa)) return;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> g;
+  for (size_t M : {1, 3, 8}) for (size_t N : {1, 17}) for (size_t K : {1, 5, 64}) {
+    std::vector<float> a(M * K), w(N * K), bias(N), c(M * N);
+    for (auto& v : a) v = g(rng);
+    for (auto& v : w) v = g(rng);
+    for (auto& v : bias) v = g(rng);
+    fn(M, N, K, a.data(), K, w.data(), bias.data(), c.data(), N, Epilogue::kRelu);
+    for (size_t m = 0; m < M; ++m) for (size_t n = 0; n < N; ++n) {
+      double acc = bias[n];
+      for (size_t k = 0; k < K; ++k) acc += double(a[m * K + k]) * w[n * K + k];
+      REQUIRE(c[m * N + n] == doctest::Approx(std::fmax(acc, 0.0)).epsilon(1e-5));
+    }
+  }
+}
+
+void check_hgemm(const char* name, HGemmFn fn, Isa isa) {
+  if (!cpu_runs(isa)) return;
+  std::vector<float> a = {1, 2, 3}, bias = {0.5f}, c(1);
+  std::vector<uint16_t> w = {f32_to_f16(0.5f), f32_to_f16(-1.0f), f32_to_f16(0.25f)};
+  fn(1, 1, 3, a.data(), 3, w.data(), bias.data(), c.data(), 1, Epilogue::kNone);
+  CHECK_MESSAGE(c[0] == doctest::Approx(0.5 - 2 + 0.75 + 0.5), name);
+}
+
+void check_quantize_rows(const char* name, QuantizeRowsFn fn, Isa isa) {
+  if (!cpu_runs(isa)) return;
+  std::vector<float> x = {0.f, 1.f, -2.f, 0.5f, 2.f, /* row 2 */ 0, 0, 0, 0, 0};
+  std::vector<int8_t> q(16, 99);
+  std::vector<float> s(2);
+  fn(2, 5, x.data(), 5, q.data(), 8, s.data());
+  CHECK_MESSAGE(s[0] == doctest::Approx(2.0f / 127), name);
+  CHECK(q[2] == -127);
+  CHECK(q[4] == 127);
+  CHECK(q[3] == 32);  // 0.5 * 63.5 = 31.75 -> 32
+  CHECK(q[5] == 0);   // K padding
+  CHECK(s[1] == 1.0f);
+  CHECK(q[8] == 0);
+}
+
+}  // namespace
+
+TEST_SUITE("kernels") {
+  TEST_CASE("every kernel matches the reference loop") {
+#define TERN_KERNEL(kind, name, isa) check_##kind(#name, &name, isa);
+#include "kernels/kernels.inc"
+#undef TERN_KERNEL
+  }
+
+  TEST_CASE("f16 conversion rounds to nearest even, handles subnormals and overflow") {
+    CHECK(f32_to_f16(1.0f) == 0x3c00);
+    CHECK(f32_to_f16(65504.0f) == 0x7bff);
+    CHECK(f32_to_f16(65520.0f) == 0x7c00);
+    CHECK(f32_to_f16(5.9604645e-08f) == 0x0001);   // smallest subnormal
+    CHECK(f32_to_f16(2.9802322e-08f) == 0x0000);   // half of it: ties to even -> 0
+    CHECK(f32_to_f16(1.0f + 1.0f / 2048) == 0x3c00);  // tie -> even
+    CHECK(f32_to_f16(1.0f + 3.0f / 2048) == 0x3c02);
+    for (uint32_t h = 0; h < 0x7c00; ++h) REQUIRE(f32_to_f16(f16_to_f32(uint16_t(h))) == h);
+  }
+
+  TEST_CASE("isa names round-trip and unknown names are refused") {
+    for (Isa isa : {Isa::kAuto, Isa::kRef, Isa::kAvx2, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot})
+      CHECK(parse_isa(isa_name(isa)).value() == isa);
+    CHECK_FALSE(parse_isa("sse9").ok());
+  }
+}

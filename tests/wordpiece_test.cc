@@ -1,0 +1,93 @@
+// The WordPiece tokenizer against Hugging Face BertTokenizer goldens (tests/data/goldens.json).
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tasks/model_impl.h"
+#include "tern/model.h"
+#include "test_util.h"
+
+using namespace tern;
+using namespace tern::test;
+
+namespace {
+
+std::vector<int32_t> encode(const WordPiece& wp, const std::string& a, const std::string* b) {
+  std::vector<int32_t> ids(4096), types(4096);
+  std::string_view bv = b ? std::string_view(*b) : std::string_view();
+  auto n = wp.encode(a, b ? &bv : nullptr, ids.size(), false, ids.data(), types.data());
+  REQUIRE_MESSAGE(n.ok(), n.status().message());
+  ids.resize(n.value());
+  return ids;
+}
+
+nlohmann::json goldens() {
+  std::ifstream f(data("goldens.json"));
+  return nlohmann::json::parse(f);
+}
+
+}  // namespace
+
+TEST_SUITE("wordpiece") {
+  TEST_CASE("uncased and cased goldens: every string, ids and decoding") {
+    const nlohmann::json g = goldens();
+    for (const char* variant : {"uncased", "cased"}) {
+      auto model = Model::load(blob(std::string("tokenizer_") + variant + ".tern").c_str());
+      REQUIRE_MESSAGE(model.ok(), model.status().message());
+      const WordPiece& wp = *model.value()->impl().wordpiece;
+      const std::string key = std::string("bert_") + variant;
+      for (const auto& s : g["strings"]) {
+        const std::string text = s["text"];
+        CAPTURE(text);
+        auto ids = encode(wp, text, nullptr);
+        CHECK(ids == s[key]["ids"].get<std::vector<int32_t>>());
+        CHECK(wp.decode(ids.data(), ids.size()) == s[key]["decoded"].get<std::string>());
+      }
+      if (std::string(variant) == "uncased")
+        for (const auto& p : g["bert_pairs"]) {
+          const std::string a = p["text_a"], b = p["text_b"];
+          CAPTURE(a);
+          std::vector<int32_t> ids(256), types(256);
+          std::string_view bv = b;
+          auto n = wp.encode(a, &bv, ids.size(), false, ids.data(), types.data());
+          REQUIRE(n.ok());
+          ids.resize(n.value());
+          types.resize(n.value());
+          CHECK(ids == p["ids"].get<std::vector<int32_t>>());
+          CHECK(types == p["token_type_ids"].get<std::vector<int32_t>>());
+        }
+    }
+  }
+
+  TEST_CASE("truncation follows Hugging Face's longest_first") {
+    auto model = Model::load(blob("tokenizer_uncased.tern").c_str());
+    REQUIRE(model.ok());
+    const WordPiece& wp = *model.value()->impl().wordpiece;
+    std::vector<int32_t> full = encode(wp, "Das Haus ist wunderbar.", nullptr);
+    std::vector<int32_t> ids(8), types(8);
+    auto n = wp.encode("Das Haus ist wunderbar.", nullptr, 8, true, ids.data(), types.data());
+    REQUIRE(n.ok());
+    CHECK(n.value() == 8);
+    CHECK(std::vector<int32_t>(ids.begin(), ids.begin() + 7) == std::vector<int32_t>(full.begin(), full.begin() + 7));
+    CHECK(ids[7] == 102);
+    // Pair: 10 + 3 tokens into 9: the longer side loses first.
+    std::string_view b = "a b c";
+    std::vector<int32_t> pid(9), ptypes(9);
+    auto pn = wp.encode("one two three four five six seven eight nine ten", &b, 9, true, pid.data(), ptypes.data());
+    REQUIRE(pn.ok());
+    CHECK(pn.value() == 9);
+    CHECK(ptypes[8] == 1);
+    auto refused = wp.encode("one two three four five six seven eight nine ten", &b, 9, false, pid.data(), ptypes.data());
+    CHECK(refused.status().code() == Code::kResourceExhausted);
+  }
+
+  TEST_CASE("invalid UTF-8 is an error") {
+    auto model = Model::load(blob("tokenizer_uncased.tern").c_str());
+    REQUIRE(model.ok());
+    const WordPiece& wp = *model.value()->impl().wordpiece;
+    std::vector<int32_t> ids(64), types(64);
+    for (const char* bad : {"\xff", "caf\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"})
+      CHECK(wp.encode(bad, nullptr, 64, false, ids.data(), types.data()).status().code() == Code::kInvalidArgument);
+  }
+}
