@@ -25,6 +25,8 @@ struct Case {
 
 const Case kBert{"bert_small", "bert", {"zip", "safetensors", "legacy", "oldstyle"}, ""};
 const Case kTorch{"torch_encoder", "torch_encoder", {"zip", "safetensors", "legacy"}, "_slowpath"};
+// Pre-norm, gelu, final encoder.norm (made by scripts/make_test_fixtures.py).
+const Case kTorchPre{"torch_encoder_prenorm", "torch_encoder_prenorm", {"zip"}, ""};
 
 std::unique_ptr<Session> run_case(const Model& model, const Case& c, Isa isa, bool all_outputs) {
   cli::NpyArray ids = load_npy(data(std::string(c.fixture) + "/inputs/input_ids.npy"));
@@ -85,7 +87,7 @@ std::unique_ptr<Model> load(const std::string& path) {
 
 TEST_SUITE("golden") {
   TEST_CASE("f32 weights: every format and output matches PyTorch fp32") {
-    for (const Case* c : {&kBert, &kTorch})
+    for (const Case* c : {&kBert, &kTorch, &kTorchPre})
       for (const char* format : c->formats)
         for (Isa isa : runnable_isas()) {
           const std::string name = std::string(c->blob_stem) + "_" + format + "_f32.tern";
@@ -116,7 +118,7 @@ TEST_SUITE("golden") {
   }
 
   TEST_CASE("int8 weights: no further from fp32 than PyTorch's dynamic int8, same argmax") {
-    for (const Case* c : {&kBert, &kTorch}) {
+    for (const Case* c : {&kBert, &kTorch, &kTorchPre}) {
       std::ifstream mf(data(std::string(c->fixture) + "/meta.json"));
       nlohmann::json meta = nlohmann::json::parse(mf);
       const auto& torch_err = meta["int8_onednn"]["err_vs_fp32"];
@@ -129,7 +131,7 @@ TEST_SUITE("golden") {
           auto s = run_case(*model, *c, isa, false);
           const std::string dir = data(std::string(c->fixture) + "/fp32/");
           for (const char* out : {"logits", "last_hidden_state", "pooler_output"}) {
-            if (c == &kTorch && std::string(out) == "pooler_output") continue;
+            if (c != &kBert && std::string(out) == "pooler_output") continue;
             const std::string key = std::string(out) + c->suffix;
             auto ref = load_npy(dir + key + ".npy");
             double ours = rel_l2(output(*s, out, ref.floats.size()), ref.floats);
@@ -155,8 +157,23 @@ TEST_SUITE("golden") {
   TEST_CASE("all checkpoint formats of a model convert to the same blob") {
     for (const char* w : {"int8", "f32"}) {
       auto first = read_file(blob(std::string("bert_zip_") + w + ".tern"));
-      for (const char* f : {"safetensors", "legacy", "oldstyle"})
+      for (const char* f : {"safetensors", "legacy", "oldstyle", "sharded_safetensors", "sharded_bin"})
         CHECK_MESSAGE(read_file(blob(std::string("bert_") + f + "_" + w + ".tern")) == first, f);
+    }
+  }
+
+  TEST_CASE("f16 and bf16 checkpoints, and f16 storage, stay close to fp32") {
+    // name, rel L2 bound: the rounding of the stored weights (f16 ~5e-4, bf16 ~4e-3) propagated.
+    const std::pair<const char*, double> cases[] = {
+        {"bert_f16_safetensors_f32.tern", 2e-3}, {"bert_bf16_zip_f32.tern", 1e-2}, {"bert_zip_f16.tern", 2e-3}};
+    for (const auto& [name, bound] : cases) {
+      CAPTURE(name);
+      auto model = load(blob(name));
+      auto s = run_case(*model, kBert, Isa::kRef, false);
+      for (const char* out : {"logits", "last_hidden_state"}) {
+        auto ref = load_npy(data(std::string("bert_small/fp32/") + out + ".npy"));
+        CHECK(rel_l2(output(*s, out, ref.floats.size()), ref.floats) < bound);
+      }
     }
   }
 
