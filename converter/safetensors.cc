@@ -87,13 +87,19 @@ TensorMap read_safetensors(const std::string& path) {
         !info.contains("data_offsets"))
       throw ConvertError(what + ": entry lacks dtype, shape or data_offsets");
     SourceTensor t;
+    if (!info["dtype"].is_string() || !info["shape"].is_array()) throw ConvertError(what + ": bad dtype or shape");
     t.dtype = info["dtype"].get<std::string>();
+    int64_t numel = 1;
     for (const auto& d : info["shape"]) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0) throw ConvertError(what + ": bad shape");
-      t.shape.push_back(d.get<int64_t>());
+      const int64_t dim = d.get<int64_t>();
+      if (dim > 0 && numel > (int64_t(1) << 40) / dim) throw ConvertError(what + ": shape too large");
+      numel *= dim;
+      t.shape.push_back(dim);
     }
     const auto& off = info["data_offsets"];
     if (!off.is_array() || off.size() != 2) throw ConvertError(what + ": bad data_offsets");
+    if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned()) throw ConvertError(what + ": bad data_offsets");
     uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
     int64_t elem = dtype_size(t.dtype);
     if (elem == 0) throw ConvertError(what + ": unsupported dtype " + t.dtype);

@@ -1,6 +1,7 @@
 // torch.save files, read without executing anything: a small unpickler that knows the opcodes
 // torch uses and accepts only the globals that rebuild tensors and ordered dicts; any other global
 // is refused by name. Zip format (torch >= 1.6) and the legacy format are both read.
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -354,7 +355,18 @@ TensorMap collect(const ValuePtr& root, const std::string& path, GetStorage&& st
     SourceTensor t;
     t.dtype = v->storage.dtype;
     t.shape = v->size;
-    const int64_t n = t.numel();
+    if (t.shape.size() != v->stride.size()) throw ConvertError(what + ": size and stride differ in rank");
+    // Check the extent before allocating: a corrupt size must not become a huge allocation.
+    int64_t n = 1;
+    __int128 last = v->offset;  // 128-bit: size * stride of a corrupt file must not wrap
+    for (size_t d = 0; d < t.shape.size(); ++d) {
+      if (t.shape[d] < 0 || v->stride[d] < 0 || (t.shape[d] > 0 && n > (int64_t(1) << 40) / t.shape[d]))
+        throw ConvertError(what + ": invalid size or stride");
+      n *= t.shape[d];
+      if (t.shape[d] > 0) last += __int128(t.shape[d] - 1) * v->stride[d];
+    }
+    if (n > 0 && (v->offset < 0 || (last + 1) * elem > __int128(bytes.size())))
+      throw ConvertError(what + ": reads outside its storage (corrupt file)");
     t.data.resize(size_t(n));
     // Strided gather: any view layout, bounds-checked against the storage.
     std::vector<int64_t> idx(t.shape.size(), 0);
@@ -370,7 +382,6 @@ TensorMap collect(const ValuePtr& root, const std::string& path, GetStorage&& st
         idx[d] = 0;
       }
     }
-    if (t.shape.size() != v->stride.size()) throw ConvertError(what + ": size and stride differ in rank");
     out.emplace(k->s, std::move(t));
   }
   return out;
