@@ -105,11 +105,27 @@ int run(const Args& a) {
   const std::string arch = a.arch == "auto" ? detect_arch(config) : a.arch;
   tc::TensorMap tensors = tc::read_checkpoint(a.src);
   tc::ModelSpec spec;
-  if (arch == "bert") spec = tc::bert_spec(config, tensors);
-  else if (arch == "torch-encoder") spec = tc::torch_encoder_spec(config, tensors);
-  else if (arch == "t5") throw tc::ConvertError("T5 conversion is not in this build yet");
-  else usage_error("--arch must be auto, bert, t5 or torch-encoder");
-  auto tokenizer = tc::read_wordpiece(dir, &spec.notes);
+  std::unique_ptr<tern::fb::TokenizerT> tokenizer;
+  if (arch == "bert" || arch == "torch-encoder") {
+    spec = arch == "bert" ? tc::bert_spec(config, tensors) : tc::torch_encoder_spec(config, tensors);
+    tokenizer = tc::read_wordpiece(dir, &spec.notes);
+  } else if (arch == "t5") {
+    nlohmann::json generation = nlohmann::json::object();
+    if (tc::file_exists(dir + "/generation_config.json")) {
+      try {
+        generation = nlohmann::json::parse(tc::read_text_file(dir + "/generation_config.json"));
+      } catch (const nlohmann::json::exception&) {
+        throw tc::ConvertError(dir + "/generation_config.json: not valid JSON");
+      }
+    }
+    spec = tc::t5_spec(config, generation, tensors);
+    tokenizer = tc::read_sentencepiece(dir, &spec.notes);
+    if (tokenizer && tokenizer->sentencepiece->vocab_size > spec.t5.vocab_size)
+      throw tc::ConvertError("tokenizer has " + std::to_string(tokenizer->sentencepiece->vocab_size) +
+                             " tokens, more than the model's vocab_size " + std::to_string(spec.t5.vocab_size));
+  } else {
+    usage_error("--arch must be auto, bert, t5 or torch-encoder");
+  }
   tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, a.out);
   for (const std::string& n : spec.notes) std::fprintf(stderr, "tern-convert: note: %s\n", n.c_str());
   if (a.report) {

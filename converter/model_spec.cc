@@ -22,7 +22,7 @@ class SpecBuilder {
     OutTensor b{name + ".bias", {}, {0}, {}, Role::kParam};
     for (const std::string& p : prefixes) {
       append(w, p + "." + weight, {out_each, in});
-      append(b, p + "." + bias, {out_each});
+      if (!bias.empty()) append(b, p + "." + bias, {out_each});
     }
     push(std::move(w));
     push(std::move(b));
@@ -41,6 +41,18 @@ class SpecBuilder {
     param(name + ".weight", prefix + ".weight", dim);
     param(name + ".bias", prefix + ".bias", dim);
   }
+  // A Linear whose rows are several source weights (no bias: T5).
+  void linear_no_bias(const std::string& name, const std::vector<std::string>& sources, int64_t out_each,
+                      int64_t in) {
+    OutTensor w{name + ".weight", {}, {0, in}, {}, Role::kLinear};
+    for (const std::string& src : sources) append(w, src, {out_each, in});
+    push(std::move(w));
+  }
+  void param2d(const std::string& name, const std::string& source, int64_t rows, int64_t cols) {
+    OutTensor t{name, {}, {0, cols}, {}, Role::kParam};
+    append(t, source, {rows, cols});
+    push(std::move(t));
+  }
   void param(const std::string& name, const std::string& source, int64_t dim) {
     OutTensor t{name, {}, {0}, {}, Role::kParam};
     append(t, source, {dim});
@@ -52,6 +64,10 @@ class SpecBuilder {
     push(std::move(t));
   }
   bool has(const std::string& source) const { return src_.count(source) > 0; }
+  bool same_data(const std::string& a, const std::string& b) const {
+    auto x = src_.find(a), y = src_.find(b);
+    return x != src_.end() && y != src_.end() && x->second.data == y->second.data;
+  }
   void ignore(const std::string& source, const std::string& why) {
     if (src_.count(source) && used_.insert(source).second)
       spec_.notes.push_back("ignored '" + source + "': " + why);
@@ -84,7 +100,6 @@ class SpecBuilder {
     t.sources.push_back(source);
     t.shape[0] += shape[0];
     t.data.insert(t.data.end(), it->second.data.begin(), it->second.data.end());
-    std::vector<float>().swap(it->second.data);  // free as we go: big checkpoints
   }
   void push(OutTensor t) {
     if (!t.sources.empty()) spec_.tensors.push_back(std::move(t));
@@ -255,6 +270,115 @@ ModelSpec torch_encoder_spec(const nlohmann::json& c, TensorMap& src) {
   }
   if (e.final_norm) b.norm("final_norm", "encoder.norm", H);
   b.linear("classifier", {"head"}, e.num_labels, H);
+  b.finish();
+  return spec;
+}
+
+namespace {
+
+// One GenerationConfig from generation_config.json or a task_specific_params entry. For an
+// encoder-decoder, HF's max_length/min_length count the decoder start token.
+std::unique_ptr<fb::GenerationConfigT> generation_of(const nlohmann::json& g, const std::string& name) {
+  auto out = std::make_unique<fb::GenerationConfigT>();
+  out->name = name;
+  out->prefix = g.value("prefix", std::string());
+  if (g.contains("max_new_tokens") && g["max_new_tokens"].is_number_integer()) out->max_new_tokens = g["max_new_tokens"];
+  else if (g.contains("max_length") && g["max_length"].is_number_integer()) out->max_new_tokens = std::max(1, g["max_length"].get<int>() - 1);
+  if (g.contains("min_new_tokens") && g["min_new_tokens"].is_number_integer()) out->min_new_tokens = g["min_new_tokens"];
+  else if (g.contains("min_length") && g["min_length"].is_number_integer()) out->min_new_tokens = std::max(0, g["min_length"].get<int>() - 1);
+  out->num_beams = get_int(g, "num_beams", 1);
+  out->length_penalty = get_float(g, "length_penalty", 1.0f);
+  out->no_repeat_ngram_size = get_int(g, "no_repeat_ngram_size", 0);
+  out->early_stopping = g.contains("early_stopping") && g["early_stopping"] == true;
+  out->do_sample = g.value("do_sample", false);
+  out->temperature = get_float(g, "temperature", 1.0f);
+  out->top_k = get_int(g, "top_k", 0);
+  out->top_p = get_float(g, "top_p", 1.0f);
+  return out;
+}
+
+}  // namespace
+
+ModelSpec t5_spec(const nlohmann::json& c, const nlohmann::json& generation, TensorMap& src) {
+  ModelSpec spec;
+  spec.arch = fb::Arch::T5;
+  check_positive(c, {"vocab_size", "d_model", "d_kv", "d_ff", "num_layers", "num_heads"});
+  auto& t = spec.t5;
+  t.vocab_size = get_int(c, "vocab_size");
+  t.d_model = get_int(c, "d_model");
+  t.d_kv = get_int(c, "d_kv");
+  t.d_ff = get_int(c, "d_ff");
+  t.num_layers = get_int(c, "num_layers");
+  t.num_decoder_layers = get_int(c, "num_decoder_layers", t.num_layers);
+  t.num_heads = get_int(c, "num_heads");
+  t.relative_attention_num_buckets = get_int(c, "relative_attention_num_buckets", 32);
+  t.relative_attention_max_distance = get_int(c, "relative_attention_max_distance", 128);
+  t.layer_norm_epsilon = get_float(c, "layer_norm_epsilon", 1e-6f);
+  std::string proj = c.value("feed_forward_proj", std::string("relu"));
+  t.gated = proj.rfind("gated-", 0) == 0;
+  std::string act = t.gated ? proj.substr(6) : proj;
+  if (act == "gelu") act = "gelu_new";  // what transformers' T5Config does for gated-gelu
+  if (act != "relu" && act != "gelu_new")
+    throw ConvertError("config: feed_forward_proj '" + proj + "' is not supported (relu, gated-gelu)");
+  t.activation = activation_of(act);
+  t.tied_embeddings = c.value("tie_word_embeddings", true);
+  t.decoder_start_token_id = get_int(c, "decoder_start_token_id", 0);
+  t.eos_token_id = get_int(c, "eos_token_id", 1);
+  t.pad_token_id = get_int(c, "pad_token_id", 0);
+  if (t.num_decoder_layers <= 0) throw ConvertError("config: num_decoder_layers must be positive");
+  for (int id : {t.decoder_start_token_id, t.eos_token_id, t.pad_token_id})
+    if (id < 0 || id >= t.vocab_size) throw ConvertError("config: special token id " + std::to_string(id) + " is outside the vocab");
+  spec.generation = generation_of(generation.is_object() ? generation : nlohmann::json::object(), "");
+  if (c.contains("task_specific_params") && c["task_specific_params"].is_object())
+    for (auto& [name, params] : c["task_specific_params"].items())
+      if (params.is_object()) spec.tasks.push_back(generation_of(params, name));
+
+  const int64_t D = t.d_model, inner = int64_t(t.d_kv) * t.num_heads, F = t.d_ff, V = t.vocab_size;
+  SpecBuilder b(src, spec);
+  for (const char* alias : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"})
+    if (b.has(alias) && !b.same_data(alias, "shared.weight"))
+      throw ConvertError(std::string("'") + alias + "' differs from 'shared.weight': untied input embeddings are not supported");
+    else b.ignore(alias, "the same tensor as shared.weight");
+  b.ignore("decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight",
+           "cross-attention has no position bias; original T5 checkpoints carry this unused tensor");
+  b.embedding("embed", "shared.weight", V, D);
+  if (t.tied_embeddings) {
+    if (b.has("lm_head.weight") && !b.same_data("lm_head.weight", "shared.weight"))
+      throw ConvertError("'lm_head.weight' differs from 'shared.weight' but tie_word_embeddings is true");
+    b.ignore("lm_head.weight", "tied to shared.weight");
+    b.linear_no_bias("lm_head", {"shared.weight"}, V, D);
+  } else {
+    b.linear_no_bias("lm_head", {"lm_head.weight"}, V, D);
+  }
+  auto ffn = [&](const std::string& d, const std::string& s) {
+    if (t.gated) b.linear_no_bias(d + ".ffn.in", {s + ".DenseReluDense.wi_0.weight", s + ".DenseReluDense.wi_1.weight"}, F, D);
+    else b.linear_no_bias(d + ".ffn.in", {s + ".DenseReluDense.wi.weight"}, F, D);
+    b.linear_no_bias(d + ".ffn.out", {s + ".DenseReluDense.wo.weight"}, D, F);
+    b.param(d + ".ffn.norm.weight", s + ".layer_norm.weight", D);
+  };
+  for (int l = 0; l < t.num_layers; ++l) {
+    const std::string s = "encoder.block." + std::to_string(l) + ".layer.", d = "enc.layers." + std::to_string(l);
+    b.linear_no_bias(d + ".attn.qkv", {s + "0.SelfAttention.q.weight", s + "0.SelfAttention.k.weight", s + "0.SelfAttention.v.weight"}, inner, D);
+    b.linear_no_bias(d + ".attn.out", {s + "0.SelfAttention.o.weight"}, D, inner);
+    b.param(d + ".attn.norm.weight", s + "0.layer_norm.weight", D);
+    ffn(d, s + "1");
+  }
+  for (int l = 0; l < t.num_decoder_layers; ++l) {
+    const std::string s = "decoder.block." + std::to_string(l) + ".layer.", d = "dec.layers." + std::to_string(l);
+    b.linear_no_bias(d + ".self.qkv", {s + "0.SelfAttention.q.weight", s + "0.SelfAttention.k.weight", s + "0.SelfAttention.v.weight"}, inner, D);
+    b.linear_no_bias(d + ".self.out", {s + "0.SelfAttention.o.weight"}, D, inner);
+    b.param(d + ".self.norm.weight", s + "0.layer_norm.weight", D);
+    b.linear_no_bias(d + ".cross.q", {s + "1.EncDecAttention.q.weight"}, inner, D);
+    b.linear_no_bias(d + ".cross.kv", {s + "1.EncDecAttention.k.weight", s + "1.EncDecAttention.v.weight"}, inner, D);
+    b.linear_no_bias(d + ".cross.out", {s + "1.EncDecAttention.o.weight"}, D, inner);
+    b.param(d + ".cross.norm.weight", s + "1.layer_norm.weight", D);
+    ffn(d, s + "2");
+  }
+  const int64_t buckets = t.relative_attention_num_buckets;
+  b.param2d("enc.rel_bias", "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", buckets, t.num_heads);
+  b.param2d("dec.rel_bias", "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", buckets, t.num_heads);
+  b.param("enc.final_norm.weight", "encoder.final_layer_norm.weight", D);
+  b.param("dec.final_norm.weight", "decoder.final_layer_norm.weight", D);
   b.finish();
   return spec;
 }

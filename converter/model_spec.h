@@ -24,6 +24,9 @@ struct OutTensor {
 struct ModelSpec {
   fb::Arch arch = fb::Arch::Bert;
   fb::EncoderConfigT encoder;
+  fb::T5ConfigT t5;
+  std::unique_ptr<fb::GenerationConfigT> generation;
+  std::vector<std::unique_ptr<fb::GenerationConfigT>> tasks;
   std::vector<std::string> labels;
   std::vector<OutTensor> tensors;
   std::vector<std::string> notes;  // printed by the converter (ignored keys and why)
@@ -31,5 +34,7 @@ struct ModelSpec {
 
 ModelSpec bert_spec(const nlohmann::json& config, TensorMap& tensors);
 ModelSpec torch_encoder_spec(const nlohmann::json& config, TensorMap& tensors);
+// `generation` is generation_config.json (may be an empty object).
+ModelSpec t5_spec(const nlohmann::json& config, const nlohmann::json& generation, TensorMap& tensors);
 
 }  // namespace tern::convert

@@ -12,5 +12,8 @@ namespace tern::convert {
 // vocab.txt (+ tokenizer_config.json, special_tokens_map.json) in `dir`; null when there is no
 // vocab.txt (the blob then takes token ids only; a note says so).
 std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vector<std::string>* notes);
+// spiece.model (+ tokenizer_config.json: legacy, extra_ids, added tokens) in `dir`; null without
+// spiece.model.
+std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, std::vector<std::string>* notes);
 
 }  // namespace tern::convert

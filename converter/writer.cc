@@ -83,7 +83,13 @@ BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> to
   model.version_minor = uint16_t(kFormatMinor);
   model.producer = "tern-convert";
   model.arch = spec.arch;
-  model.encoder = std::make_unique<fb::EncoderConfigT>(spec.encoder);
+  if (spec.arch == fb::Arch::T5) {
+    model.t5 = std::make_unique<fb::T5ConfigT>(spec.t5);
+    if (spec.generation) model.generation = std::make_unique<fb::GenerationConfigT>(*spec.generation);
+    for (const auto& task : spec.tasks) model.tasks.push_back(std::make_unique<fb::GenerationConfigT>(*task));
+  } else {
+    model.encoder = std::make_unique<fb::EncoderConfigT>(spec.encoder);
+  }
   model.labels = spec.labels;
   model.tokenizer = std::move(tokenizer);
   model.weights = fb::EnumNameDType(policy.weights);

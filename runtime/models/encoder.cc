@@ -1,5 +1,6 @@
 #include "models/encoder.h"
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <unordered_set>
@@ -227,6 +228,27 @@ void embed(const EncoderConfig& c, const EncoderWeights& w, const EncoderBuffers
   if (c.embedding_norm) layer_norm(x, nullptr, count, H, w.embedding_norm, c.layer_norm_eps, x);
 }
 
+// BERT's self-attention: fused qkv rows [q | k | v], scores scaled by 1/sqrt(head_dim).
+void self_attend(const EncoderBuffers& buf, size_t batch, size_t seq, size_t heads, size_t head_dim,
+                 float* probs, bool keep_probs) {
+  const size_t H = heads * head_dim;
+  Attention a;
+  a.sequences = batch;
+  a.queries = a.keys = a.kv_rows = a.key_mask_stride = seq;
+  a.heads = heads;
+  a.head_dim = head_dim;
+  a.q = buf.qkv;
+  a.k = buf.qkv + H;
+  a.v = buf.qkv + 2 * H;
+  a.q_stride = a.kv_stride = 3 * H;
+  a.key_mask = buf.mask;
+  a.scale = 1.0f / std::sqrt(float(head_dim));
+  (keep_probs ? a.probs : a.scores) = probs;
+  a.ctx = buf.ctx;
+  a.ctx_stride = H;
+  attention(a);
+}
+
 }  // namespace
 
 void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContext& ctx,
@@ -245,8 +267,7 @@ void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContex
                                         : buf.attentions;
     if (!c.norm_first) {  // post-norm: BERT, torch default
       linear(ctx, L.qkv, in, H, M, buf.qkv, 3 * H, Epilogue::kNone);
-      self_attention(buf.qkv, batch, seq, heads, head_dim, buf.mask, probs, plan.keep_attentions,
-                     buf.ctx);
+      self_attend(buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
       linear(ctx, L.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
       layer_norm(buf.tmp, in, M, H, L.attn_norm, eps, out);
       linear(ctx, L.ffn_in, out, H, M, buf.ffn, I, act);
@@ -255,8 +276,7 @@ void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContex
     } else {  // pre-norm: x + attn(norm1(x)), then x + ffn(norm2(x))
       layer_norm(in, nullptr, M, H, L.attn_norm, eps, buf.normed);
       linear(ctx, L.qkv, buf.normed, H, M, buf.qkv, 3 * H, Epilogue::kNone);
-      self_attention(buf.qkv, batch, seq, heads, head_dim, buf.mask, probs, plan.keep_attentions,
-                     buf.ctx);
+      self_attend(buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
       linear(ctx, L.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
       if (out != in) std::memcpy(out, in, M * H * sizeof(float));
       add_inplace(out, buf.tmp, M * H);

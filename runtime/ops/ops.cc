@@ -1,5 +1,6 @@
 #include "ops/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -81,43 +82,55 @@ void add_inplace(float* x, const float* y, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
-void self_attention(const float* qkv, size_t B, size_t T, size_t heads, size_t head_dim,
-                    const int32_t* mask, float* probs, bool keep_probs, float* ctx) {
-  const size_t H = heads * head_dim, row = 3 * H;
-  const float scale = 1.0f / std::sqrt(float(head_dim));
+void attention(const Attention& a) {
   const float masked = std::numeric_limits<float>::lowest();
-  for (size_t b = 0; b < B; ++b) {
-    for (size_t h = 0; h < heads; ++h) {
-      float* p = keep_probs ? probs + (b * heads + h) * T * T : probs;
-      const float* q = qkv + b * T * row + h * head_dim;
-      const float* k = q + H;
-      const float* v = q + 2 * H;
-      for (size_t i = 0; i < T; ++i) {
-        float* pi = p + i * T;
+  for (size_t n = 0; n < a.sequences; ++n) {
+    const size_t src = n / a.kv_group;
+    for (size_t h = 0; h < a.heads; ++h) {
+      for (size_t i = 0; i < a.queries; ++i) {
+        const size_t visible = a.causal ? std::min(a.keys, a.first_query_pos + i + 1) : a.keys;
+        float* p = a.probs ? a.probs + ((n * a.heads + h) * a.queries + i) * a.keys : a.scores;
+        const float* q = a.q + (n * a.queries + i) * a.q_stride + h * a.head_dim;
+        const float* bias = a.bias ? a.bias + (h * a.bias_rows + a.first_query_pos + i) * a.keys : nullptr;
         float mx = masked;
-        for (size_t j = 0; j < T; ++j) {
+        for (size_t j = 0; j < visible; ++j) {
+          const float* k = a.k + (src * a.kv_rows + j) * a.kv_stride + h * a.head_dim;
           float s = 0;
-          for (size_t d = 0; d < head_dim; ++d) s += q[i * row + d] * k[j * row + d];
-          s *= scale;
-          if (!mask[b * T + j]) s += masked;
-          pi[j] = s;
+          for (size_t d = 0; d < a.head_dim; ++d) s += q[d] * k[d];
+          s *= a.scale;
+          if (bias) s += bias[j];
+          if (a.key_mask && !a.key_mask[src * a.key_mask_stride + j]) s += masked;
+          p[j] = s;
           mx = std::fmax(mx, s);
         }
         float sum = 0;
-        for (size_t j = 0; j < T; ++j) {
-          pi[j] = std::exp(pi[j] - mx);
-          sum += pi[j];
+        for (size_t j = 0; j < visible; ++j) {
+          p[j] = std::exp(p[j] - mx);
+          sum += p[j];
         }
         const float inv = 1.0f / sum;
-        for (size_t j = 0; j < T; ++j) pi[j] *= inv;
-        float* c = ctx + (b * T + i) * H + h * head_dim;
-        for (size_t d = 0; d < head_dim; ++d) c[d] = 0;
-        for (size_t j = 0; j < T; ++j) {
-          const float pj = pi[j];
-          for (size_t d = 0; d < head_dim; ++d) c[d] += pj * v[j * row + d];
+        for (size_t j = 0; j < visible; ++j) p[j] *= inv;
+        for (size_t j = visible; j < a.keys && a.probs; ++j) p[j] = 0;
+        float* c = a.ctx + (n * a.queries + i) * a.ctx_stride + h * a.head_dim;
+        for (size_t d = 0; d < a.head_dim; ++d) c[d] = 0;
+        for (size_t j = 0; j < visible; ++j) {
+          const float pj = p[j];
+          const float* v = a.v + (src * a.kv_rows + j) * a.kv_stride + h * a.head_dim;
+          for (size_t d = 0; d < a.head_dim; ++d) c[d] += pj * v[d];
         }
       }
     }
+  }
+}
+
+void rms_norm(const float* x, size_t M, size_t dim, const float* weight, float eps, float* y) {
+  for (size_t m = 0; m < M; ++m) {
+    const float* xr = x + m * dim;
+    float* yr = y + m * dim;
+    double sum = 0;
+    for (size_t i = 0; i < dim; ++i) sum += double(xr[i]) * xr[i];
+    const float inv = float(1.0 / std::sqrt(sum / double(dim) + double(eps)));
+    for (size_t i = 0; i < dim; ++i) yr[i] = weight[i] * (xr[i] * inv);
   }
 }
 

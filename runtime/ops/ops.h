@@ -44,12 +44,34 @@ void layer_norm(const float* x, const float* residual, size_t M, size_t dim, con
 // x += y, elementwise.
 void add_inplace(float* x, const float* y, size_t n);
 
-// Multi-head self-attention on a fused projection qkv [B*T, 3*H] (q | k | v, heads contiguous in
-// each). mask [B, T]: 1 = attend, 0 = padding (Hugging Face adds finfo(float).min to masked scores,
-// and so do we). probs: [B, heads, T, T] when the caller keeps them, else a [T, T] scratch reused
-// for every (batch, head); keep_probs says which. ctx out: [B*T, H].
-void self_attention(const float* qkv, size_t B, size_t T, size_t heads, size_t head_dim,
-                    const int32_t* mask, float* probs, bool keep_probs, float* ctx);
+// Multi-head attention, f32. For each sequence n < sequences, query i < queries and head h:
+//   ctx[n, i, h] = sum_j softmax_j(scale * q[n, i, h] . k[n', j, h] + bias[h, i, j] + mask) v[n', j, h]
+// where n' = n / kv_group (beams share their input's encoder keys), j runs over the keys visible to
+// query i (all `keys`, or with `causal` the first first_query_pos + i + 1), and a key whose mask is 0
+// gets finfo(float).min added to its score, as Hugging Face does.
+struct Attention {
+  size_t sequences = 0, queries = 0, keys = 0, heads = 0, head_dim = 0;
+  const float* q = nullptr;  // row (n * queries + i) at q + row * q_stride, head h at + h * head_dim
+  size_t q_stride = 0;
+  const float* k = nullptr;  // row (n' * kv_rows + j) at k + row * kv_stride (v likewise)
+  const float* v = nullptr;
+  size_t kv_stride = 0, kv_rows = 0, kv_group = 1;
+  const int32_t* key_mask = nullptr;  // [n', key_mask_stride] or null (all keys visible)
+  size_t key_mask_stride = 0;
+  const float* bias = nullptr;        // [heads, bias_rows, keys] (row i + first_query_pos) or null
+  size_t bias_rows = 0;
+  bool causal = false;
+  size_t first_query_pos = 0;
+  float scale = 1.0f;
+  float* scores = nullptr;            // scratch [keys], or...
+  float* probs = nullptr;             // ...[sequences, heads, queries, keys] when the caller keeps them
+  float* ctx = nullptr;               // row (n * queries + i) at ctx + row * ctx_stride
+  size_t ctx_stride = 0;
+};
+void attention(const Attention& a);
+
+// y = x * rsqrt(mean(x^2) + eps) * weight, per row of `dim` (T5's layer norm: no mean, no bias).
+void rms_norm(const float* x, size_t M, size_t dim, const float* weight, float eps, float* y);
 
 // out[i, :] = row ids[i] of an embedding table [rows, dim] (I8 per-row scales, F32 or F16).
 void embedding_gather(const TensorView& table, const int32_t* ids, size_t count, float* out);

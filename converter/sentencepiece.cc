@@ -1,0 +1,198 @@
+// spiece.model (a SentencePiece ModelProto) read with a minimal protobuf wire-format decoder, so
+// neither the converter nor the device needs protobuf. Only the fields tern uses are read; the
+// rest are skipped by wire type.
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "checkpoint.h"
+#include "tokenizer.h"
+
+namespace tern::convert {
+namespace {
+
+class Wire {
+ public:
+  Wire(const std::string& bytes, std::string what) : p_(bytes.data()), end_(bytes.data() + bytes.size()), what_(std::move(what)) {}
+  bool done() const { return p_ >= end_; }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ >= end_) fail();
+      uint8_t b = uint8_t(*p_++);
+      v |= uint64_t(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    fail();
+  }
+  // Next field: number and wire type.
+  void key(uint32_t* field, uint32_t* type) {
+    uint64_t k = varint();
+    *field = uint32_t(k >> 3);
+    *type = uint32_t(k & 7);
+  }
+  std::string bytes() {
+    uint64_t n = varint();
+    if (n > uint64_t(end_ - p_)) fail();
+    std::string s(p_, size_t(n));
+    p_ += n;
+    return s;
+  }
+  float fixed32() {
+    if (end_ - p_ < 4) fail();
+    float f;
+    std::memcpy(&f, p_, 4);
+    p_ += 4;
+    return f;
+  }
+  void skip(uint32_t type) {
+    switch (type) {
+      case 0: varint(); break;
+      case 1: advance(8); break;
+      case 2: bytes(); break;
+      case 5: advance(4); break;
+      default: fail();
+    }
+  }
+
+ private:
+  void advance(size_t n) {
+    if (size_t(end_ - p_) < n) fail();
+    p_ += n;
+  }
+  [[noreturn]] void fail() { throw ConvertError(what_ + ": corrupt SentencePiece model"); }
+  const char* p_;
+  const char* end_;
+  std::string what_;
+};
+
+void read_piece(const std::string& msg, const std::string& what, fb::SentencePieceT* sp) {
+  Wire w(msg, what);
+  std::string piece;
+  float score = 0;
+  int type = 1;  // NORMAL
+  while (!w.done()) {
+    uint32_t f, t;
+    w.key(&f, &t);
+    if (f == 1 && t == 2) piece = w.bytes();
+    else if (f == 2 && t == 5) score = w.fixed32();
+    else if (f == 3 && t == 0) type = int(w.varint());
+    else w.skip(t);
+  }
+  if (type < 1 || type > 6) throw ConvertError(what + ": piece '" + piece + "' has unknown type " + std::to_string(type));
+  sp->pieces.push_back(piece);
+  sp->scores.push_back(score);
+  sp->types.push_back(fb::PieceType(type));
+}
+
+void read_trainer(const std::string& msg, const std::string& what, fb::SentencePieceT* sp) {
+  Wire w(msg, what);
+  int model_type = 1;
+  while (!w.done()) {
+    uint32_t f, t;
+    w.key(&f, &t);
+    if (t != 0) { w.skip(t); continue; }
+    uint64_t v = w.varint();
+    switch (f) {
+      case 3: model_type = int(v); break;
+      case 24: if (v) throw ConvertError(what + ": treat_whitespace_as_suffix is not supported"); break;
+      case 35: sp->byte_fallback = v != 0; break;
+      case 40: sp->unk_id = int32_t(v); break;
+      case 42: sp->eos_id = int32_t(v); break;
+      case 43: sp->pad_id = int32_t(v); break;
+      default: break;
+    }
+  }
+  if (model_type != 1) throw ConvertError(what + ": only unigram SentencePiece models are supported (model_type " + std::to_string(model_type) + ")");
+}
+
+void read_normalizer(const std::string& msg, const std::string& what, fb::SentencePieceT* sp) {
+  Wire w(msg, what);
+  while (!w.done()) {
+    uint32_t f, t;
+    w.key(&f, &t);
+    if (f == 2 && t == 2) {
+      std::string m = w.bytes();
+      sp->precompiled_charsmap.assign(m.begin(), m.end());
+    } else if (f >= 3 && f <= 5 && t == 0) {
+      bool v = w.varint() != 0;
+      (f == 3 ? sp->add_dummy_prefix : f == 4 ? sp->remove_extra_whitespaces : sp->escape_whitespaces) = v;
+    } else {
+      w.skip(t);
+    }
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, std::vector<std::string>* notes) {
+  const std::string path = dir + "/spiece.model";
+  if (!file_exists(path)) {
+    notes->push_back("no spiece.model in " + dir + ": the model will take token ids only");
+    return nullptr;
+  }
+  auto sp = std::make_unique<fb::SentencePieceT>();
+  // proto2 defaults of NormalizerSpec and TrainerSpec.
+  sp->add_dummy_prefix = sp->remove_extra_whitespaces = sp->escape_whitespaces = true;
+  sp->unk_id = 0;
+  sp->eos_id = 2;
+  sp->pad_id = -1;
+  Wire w(read_text_file(path), path);
+  while (!w.done()) {
+    uint32_t f, t;
+    w.key(&f, &t);
+    if (t != 2) { w.skip(t); continue; }
+    std::string msg = w.bytes();
+    if (f == 1) read_piece(msg, path, sp.get());
+    else if (f == 2) read_trainer(msg, path, sp.get());
+    else if (f == 3) read_normalizer(msg, path, sp.get());
+  }
+  const int pieces = int(sp->pieces.size());
+  if (pieces == 0) throw ConvertError(path + ": no pieces");
+  for (int id : {sp->unk_id, sp->eos_id})
+    if (id < 0 || id >= pieces) throw ConvertError(path + ": special id " + std::to_string(id) + " is outside the pieces");
+
+  // Hugging Face's T5Tokenizer: extra ids after the pieces (<extra_id_0> is the last id), added
+  // tokens matched verbatim before SentencePiece runs.
+  nlohmann::json cfg = nlohmann::json::object();
+  if (file_exists(dir + "/tokenizer_config.json")) {
+    try {
+      cfg = nlohmann::json::parse(read_text_file(dir + "/tokenizer_config.json"));
+    } catch (const nlohmann::json::exception&) {
+      throw ConvertError(dir + "/tokenizer_config.json: not valid JSON");
+    }
+  }
+  sp->legacy = !(cfg.contains("legacy") && cfg["legacy"] == false);
+  const int extra_ids = cfg.contains("extra_ids") && cfg["extra_ids"].is_number_integer() ? cfg["extra_ids"].get<int>() : 100;
+  sp->vocab_size = pieces + extra_ids;
+  if (cfg.contains("added_tokens_decoder") && cfg["added_tokens_decoder"].is_object()) {
+    for (auto& [id, tok] : cfg["added_tokens_decoder"].items()) {
+      auto a = std::make_unique<fb::AddedTokenT>();
+      a->id = std::stoi(id);
+      a->content = tok.value("content", std::string());
+      a->lstrip = tok.value("lstrip", false);
+      a->rstrip = tok.value("rstrip", false);
+      a->special = tok.value("special", true);
+      if (a->content.empty() || a->id < 0 || a->id >= sp->vocab_size)
+        throw ConvertError(dir + "/tokenizer_config.json: added token " + id + " is invalid");
+      sp->added_tokens.push_back(std::move(a));
+    }
+  } else {  // older configs: the defaults T5Tokenizer builds itself
+    auto add = [&](const std::string& content, int id, bool strip) {
+      auto a = std::make_unique<fb::AddedTokenT>();
+      a->content = content;
+      a->id = id;
+      a->lstrip = a->rstrip = strip;
+      a->special = true;
+      sp->added_tokens.push_back(std::move(a));
+    };
+    if (sp->pad_id >= 0) add(sp->pieces[size_t(sp->pad_id)], sp->pad_id, false);
+    add(sp->pieces[size_t(sp->eos_id)], sp->eos_id, false);
+    add(sp->pieces[size_t(sp->unk_id)], sp->unk_id, false);
+    for (int i = 0; i < extra_ids; ++i) add("<extra_id_" + std::to_string(i) + ">", sp->vocab_size - 1 - i, true);
+  }
+  auto tok = std::make_unique<fb::TokenizerT>();
+  tok->sentencepiece = std::move(sp);
+  return tok;
+}
+
+}  // namespace tern::convert
