@@ -136,7 +136,8 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, std::
   sp->unk_id = 0;
   sp->eos_id = 2;
   sp->pad_id = -1;
-  Wire w(read_text_file(path), path);
+  const std::string bytes = read_text_file(path);  // Wire points into it
+  Wire w(bytes, path);
   while (!w.done()) {
     uint32_t f, t;
     w.key(&f, &t);

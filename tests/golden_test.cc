@@ -41,7 +41,7 @@ std::unique_ptr<Session> run_case(const Model& model, const Case& c, Isa isa, bo
   o.output_hidden_states = o.output_attentions = all_outputs;
   auto session = Session::create(model, o);
   REQUIRE_MESSAGE(session.ok(), session.status().message());
-  EncoderInputs in;
+  Inputs in;
   in.batch = o.max_batch;
   in.seq = o.max_seq;
   in.input_ids = ids.ints.data();
@@ -190,7 +190,7 @@ TEST_SUITE("golden") {
     o.threads = 2;
     auto s = Session::create(*model, o);
     REQUIRE(s.ok());
-    EncoderInputs in{2, 40, ids.ints.data(), nullptr, nullptr};
+    Inputs in{2, 40, ids.ints.data(), nullptr, nullptr};
     cli::NpyArray mask = load_npy(data("bert_small/inputs/attention_mask.npy"));
     cli::NpyArray types = load_npy(data("bert_small/inputs/token_type_ids.npy"));
     in.attention_mask = mask.ints.data();

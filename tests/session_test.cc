@@ -39,7 +39,7 @@ TEST_SUITE("session") {
       std::string_view texts[2] = {"Hello world!", "Das Haus ist wunderbar, sagt sie."};
       std::string_view pairs[2] = {"Hallo Welt!", "only second"};
       int64_t ids[6] = {101, 592, 102, 101, 88, 102};
-      EncoderInputs in{2, 3, ids, nullptr, nullptr};
+      Inputs in{2, 3, ids, nullptr, nullptr};
       REQUIRE(s.value()->classify(texts, pairs, 2).ok());  // warm-up
       const size_t before = g_allocations.load();
       for (int rep = 0; rep < 3; ++rep) {
@@ -89,7 +89,7 @@ TEST_SUITE("session") {
     auto s = Session::create(*model.value(), o);
     REQUIRE(s.ok());
     int64_t ids[4] = {101, 5000, 102, 0};  // 5000 >= vocab 1000
-    EncoderInputs in{1, 4, ids, nullptr, nullptr};
+    Inputs in{1, 4, ids, nullptr, nullptr};
     CHECK(s.value()->run(in).code() == Code::kInvalidArgument);
     ids[1] = -1;
     CHECK(s.value()->run(in).code() == Code::kInvalidArgument);
@@ -113,5 +113,62 @@ TEST_SUITE("session") {
     CHECK(t.value()->classify(&long_text, nullptr, 1).ok());
     o.max_seq = 4096;  // beyond max_position_embeddings
     CHECK_FALSE(Session::create(*model.value(), o).ok());
+  }
+}
+
+TEST_SUITE("session") {
+  TEST_CASE("T5 generation (greedy, beam, sampling) and teacher forcing allocate nothing") {
+    auto model = Model::load(blob("t5_tiny_zip_int8.tern").c_str());
+    REQUIRE(model.ok());
+    cli::NpyArray ids = load_npy(data("t5_tiny/inputs/input_ids.npy"));
+    cli::NpyArray mask = load_npy(data("t5_tiny/inputs/attention_mask.npy"));
+    cli::NpyArray dec = load_npy(data("t5_tiny/inputs/decoder_input_ids.npy"));
+    SessionOptions o;
+    o.max_batch = 2;
+    o.max_seq = size_t(ids.shape[1]);
+    o.max_new_tokens = 20;
+    o.max_beams = 4;
+    auto s = Session::create(*model.value(), o);
+    REQUIRE(s.ok());
+    GenerationOptions greedy, beam, sampled;
+    greedy.max_new_tokens = beam.max_new_tokens = sampled.max_new_tokens = 20;
+    beam.num_beams = 4;
+    beam.num_return_sequences = 2;
+    sampled.do_sample = true;
+    sampled.top_k = 50;
+    sampled.top_p = 0.9f;
+    sampled.seed = 7;
+    Inputs in{2, size_t(ids.shape[1]), ids.ints.data(), mask.ints.data(), nullptr,
+              size_t(dec.shape[1]), dec.ints.data(), nullptr};
+    REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), beam).ok());
+    const size_t before = g_allocations.load();
+    for (const GenerationOptions* g : {&greedy, &beam, &sampled})
+      REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), *g).ok());
+    REQUIRE(s.value()->run(in).ok());
+    CHECK(g_allocations.load() == before);
+  }
+
+  TEST_CASE("sampling is reproducible for a seed and differs across seeds") {
+    auto model = Model::load(blob("t5_v11_tiny_zip_f32.tern").c_str());
+    REQUIRE(model.ok());
+    cli::NpyArray ids = load_npy(data("t5_v11_tiny/inputs/input_ids.npy"));
+    SessionOptions o;
+    o.max_batch = 2;
+    o.max_seq = size_t(ids.shape[1]);
+    o.max_new_tokens = 20;
+    auto s = Session::create(*model.value(), o);
+    REQUIRE(s.ok());
+    GenerationOptions g;
+    g.max_new_tokens = 20;
+    g.do_sample = true;
+    g.temperature = 1.5f;
+    auto draw = [&](uint64_t seed) {
+      g.seed = seed;
+      REQUIRE(s.value()->generate(ids.ints.data(), nullptr, 2, size_t(ids.shape[1]), g).ok());
+      const Generated& r = s.value()->generated();
+      return std::vector<int32_t>(r.tokens, r.tokens + r.sequences * r.length);
+    };
+    CHECK(draw(1) == draw(1));
+    CHECK(draw(1) != draw(2));
   }
 }

@@ -8,12 +8,16 @@
 namespace tern::test {
 
 std::vector<Isa> runnable_isas() {
-  std::vector<Isa> isas;
-  for (Isa isa : {Isa::kRef, Isa::kAvx2, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot}) {
-    KernelTable table;
-    if (select_kernels(isa, &table).ok()) isas.push_back(isa);
-    else MESSAGE("skipped isa ", isa_name(isa), ": not built or not supported by this CPU");
-  }
+  static const std::vector<Isa> isas = [] {
+    std::vector<Isa> found;
+    for (Isa isa : {Isa::kRef, Isa::kAvx2, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot}) {
+      KernelTable table;
+      Status s = select_kernels(isa, &table);
+      if (s.ok()) found.push_back(isa);
+      else std::printf("[tern] skipped isa %s: %s\n", isa_name(isa), s.message());
+    }
+    return found;
+  }();
   return isas;
 }
 

@@ -1,6 +1,7 @@
 // tern: the command-line front end (info, classify, tokenize, run). Exit codes: 0 ok, 1 bad input
 // or model (one line on stderr), 2 usage.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,12 +21,22 @@ const char kUsage[] =
     "usage: tern info MODEL.tern\n"
     "       tern classify MODEL.tern TEXT... [--json] [--max-seq N] [--truncate]\n"
     "       tern tokenize MODEL.tern TEXT... | --decode ID...\n"
+    "       tern generate MODEL.tern TEXT... [--num-beams N] [--max-new-tokens N] [--min-length N]\n"
+    "                [--length-penalty F] [--no-repeat-ngram-size N] [--early-stopping]\n"
+    "                [--do-sample --temperature F --top-k N --top-p F --seed N]\n"
+    "                [--num-return-sequences N]\n"
+    "                [--input-ids IDS.npy [--attention-mask MASK.npy] --output OUT.npy\n"
+    "                 [--output-scores SCORES.npy]]\n"
     "       tern run MODEL.tern --inputs DIR --outputs DIR [--output-hidden-states]\n"
     "                [--output-attentions]\n"
     "common: --threads N  --isa auto|ref|avx2|avx512vnni|neon|neondot\n"
     "  run reads DIR/input_ids.npy [attention_mask.npy, token_type_ids.npy] (int64 or int32)\n"
     "  and writes float32 .npy files named as Hugging Face's outputs (logits, pooler_output,\n"
-    "  last_hidden_state, hidden_states.N, attentions.N).\n";
+    "  last_hidden_state, hidden_states.N, attentions.N; T5: decoder_input_ids.npy,\n"
+    "  decoder_attention_mask.npy in, encoder_last_hidden_state, logits,\n"
+    "  encoder_hidden_states.N, decoder_hidden_states.N out).\n"
+    "  generate defaults come from the model (its generation config, or the task whose prefix\n"
+    "  the text starts with); flags override them. --min-length counts generated tokens.\n";
 
 [[noreturn]] void usage(const std::string& msg) {
   std::fprintf(stderr, "tern: %s\n%s", msg.c_str(), kUsage);
@@ -40,7 +51,14 @@ int fail(const Status& s) {
 struct Args {
   std::string command, model;
   std::vector<std::string> positional;
-  std::string inputs, outputs;
+  std::string inputs, outputs, input_ids, attention_mask, output, output_scores;
+  // generate: flags given on the command line override the model's defaults
+  struct {
+    int num_beams = -1, max_new_tokens = -1, min_length = -1, no_repeat = -1, top_k = -1, num_return = -1;
+    float length_penalty = NAN, temperature = NAN, top_p = NAN;
+    bool early_stopping = false, do_sample = false;
+    long long seed = -1;
+  } gen;
   bool json = false, decode = false, hidden = false, attentions = false, truncate = false;
   size_t threads = 1, max_seq = 0;
   Isa isa = Isa::kAuto;
@@ -51,6 +69,20 @@ size_t parse_count(const char* flag, const char* v) {
   long n = std::strtol(v, &end, 10);
   if (!*v || *end || n < 1 || n > 1 << 20) usage(std::string(flag) + " takes a positive integer");
   return size_t(n);
+}
+
+long long parse_number(const char* flag, const char* v, long long lo, long long hi) {
+  char* end = nullptr;
+  long long n = std::strtoll(v, &end, 10);
+  if (!*v || *end || n < lo || n > hi) usage(std::string(flag) + " takes an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
+  return n;
+}
+
+float parse_float(const char* flag, const char* v) {
+  char* end = nullptr;
+  float f = std::strtof(v, &end);
+  if (!*v || *end || !std::isfinite(f)) usage(std::string(flag) + " takes a number");
+  return f;
 }
 
 Args parse(int argc, char** argv) {
@@ -76,6 +108,22 @@ Args parse(int argc, char** argv) {
     else if (s == "--outputs") a.outputs = value();
     else if (s == "--threads") a.threads = parse_count("--threads", value());
     else if (s == "--max-seq") a.max_seq = parse_count("--max-seq", value());
+    else if (s == "--input-ids") a.input_ids = value();
+    else if (s == "--attention-mask") a.attention_mask = value();
+    else if (s == "--output") a.output = value();
+    else if (s == "--output-scores") a.output_scores = value();
+    else if (s == "--num-beams") a.gen.num_beams = int(parse_count("--num-beams", value()));
+    else if (s == "--max-new-tokens") a.gen.max_new_tokens = int(parse_count("--max-new-tokens", value()));
+    else if (s == "--min-length") a.gen.min_length = int(parse_number("--min-length", value(), 0, 1 << 20));
+    else if (s == "--no-repeat-ngram-size") a.gen.no_repeat = int(parse_number("--no-repeat-ngram-size", value(), 0, 1 << 20));
+    else if (s == "--top-k") a.gen.top_k = int(parse_number("--top-k", value(), 0, 1 << 24));
+    else if (s == "--num-return-sequences") a.gen.num_return = int(parse_count("--num-return-sequences", value()));
+    else if (s == "--seed") a.gen.seed = parse_number("--seed", value(), 0, (1ll << 62));
+    else if (s == "--length-penalty") a.gen.length_penalty = parse_float("--length-penalty", value());
+    else if (s == "--temperature") a.gen.temperature = parse_float("--temperature", value());
+    else if (s == "--top-p") a.gen.top_p = parse_float("--top-p", value());
+    else if (s == "--early-stopping") a.gen.early_stopping = true;
+    else if (s == "--do-sample") a.gen.do_sample = true;
     else if (s == "--isa") {
       Result<Isa> isa = parse_isa(value());
       if (!isa.ok()) usage(isa.status().message());
@@ -101,7 +149,11 @@ void print_json_string(const std::string& s) {
 SessionOptions options_for(const Model& model, const Args& a, size_t batch) {
   SessionOptions o;
   o.max_batch = batch;
-  int positions = model.encoder_config().max_position_embeddings;
+  if (model.arch() == Arch::kT5) {
+    o.max_new_tokens = a.gen.max_new_tokens > 0 ? size_t(a.gen.max_new_tokens) : 256;
+    o.max_beams = a.gen.num_beams > 0 ? size_t(a.gen.num_beams) : 8;
+  }
+  int positions = model.arch() == Arch::kT5 ? 0 : model.encoder_config().max_position_embeddings;
   o.max_seq = a.max_seq ? a.max_seq : positions ? size_t(std::min(positions, 512)) : 512;
   o.truncate = a.truncate;
   o.isa = a.isa;
@@ -231,24 +283,106 @@ int run(const Model& model, const Args& a) {
   };
   if (!(st = optional("attention_mask.npy", &mask)).ok()) return fail(st);
   if (!(st = optional("token_type_ids.npy", &types)).ok()) return fail(st);
+  cli::NpyArray dec_ids, dec_mask;
+  if (model.arch() == Arch::kT5) {
+    std::string path = a.inputs + "/decoder_input_ids.npy";
+    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+      std::fclose(f);
+      if (!(st = cli::read_npy(path, &dec_ids)).ok()) return fail(st);
+      if (dec_ids.is_float || dec_ids.shape.size() != 2 || dec_ids.shape[0] != ids.shape[0])
+        return fail(Status::error(Code::kInvalidArgument, "decoder_input_ids.npy must be integer [batch, length]"));
+      path = a.inputs + "/decoder_attention_mask.npy";
+      if ((f = std::fopen(path.c_str(), "rb"))) {
+        std::fclose(f);
+        if (!(st = cli::read_npy(path, &dec_mask)).ok()) return fail(st);
+        if (dec_mask.is_float || dec_mask.shape != dec_ids.shape)
+          return fail(Status::error(Code::kInvalidArgument, "decoder_attention_mask.npy must be shaped like decoder_input_ids"));
+      }
+    }
+  }
   const size_t batch = size_t(ids.shape[0]), seq = size_t(ids.shape[1]);
   Args b = a;
   if (!b.max_seq) b.max_seq = seq;
+  if (!dec_ids.shape.empty()) b.gen.max_new_tokens = int(std::max<int64_t>(1, dec_ids.shape[1] - 1));
+  b.gen.num_beams = 1;
   Result<std::unique_ptr<Session>> session = Session::create(model, options_for(model, b, batch));
   if (!session.ok()) return fail(session.status());
-  EncoderInputs in;
+  Inputs in;
   in.batch = batch;
   in.seq = seq;
   in.input_ids = ids.ints.data();
   in.attention_mask = mask.ints.empty() ? nullptr : mask.ints.data();
   in.token_type_ids = types.ints.empty() ? nullptr : types.ints.data();
+  if (!dec_ids.shape.empty()) {
+    in.decoder_seq = size_t(dec_ids.shape[1]);
+    in.decoder_input_ids = dec_ids.ints.data();
+    in.decoder_attention_mask = dec_mask.ints.empty() ? nullptr : dec_mask.ints.data();
+  }
   if (!(st = session.value()->run(in)).ok()) return fail(st);
   for (size_t i = 0; i < session.value()->num_outputs(); ++i) {
     const OutputTensor& t = session.value()->output(i);
+    if (!t.data) continue;
     std::vector<int64_t> shape(t.shape, t.shape + t.rank);
     if (!(st = cli::write_npy_f32(a.outputs + "/" + t.name + ".npy", shape, t.data)).ok()) return fail(st);
   }
   return 0;
+}
+
+GenerationOptions generation_options(const Session& s, const Args& a, std::string_view text) {
+  GenerationOptions o = s.generation_defaults(text);
+  const auto& g = a.gen;
+  if (g.num_beams > 0) o.num_beams = g.num_beams;
+  if (g.max_new_tokens > 0) o.max_new_tokens = g.max_new_tokens;
+  if (g.min_length >= 0) o.min_new_tokens = g.min_length;
+  if (g.no_repeat >= 0) o.no_repeat_ngram_size = g.no_repeat;
+  if (g.top_k >= 0) o.top_k = g.top_k;
+  if (g.num_return > 0) o.num_return_sequences = g.num_return;
+  if (!std::isnan(g.length_penalty)) o.length_penalty = g.length_penalty;
+  if (!std::isnan(g.temperature)) o.temperature = g.temperature;
+  if (!std::isnan(g.top_p)) o.top_p = g.top_p;
+  if (g.early_stopping) o.early_stopping = true;
+  if (g.do_sample) o.do_sample = true;
+  if (g.seed >= 0) o.seed = uint64_t(g.seed);
+  return o;
+}
+
+// Token ids in (.npy), token ids out, laid out as Hugging Face's generate() returns them.
+int generate_ids(const Model& model, const Args& a) {
+  if (a.output.empty()) usage("--input-ids needs --output OUT.npy");
+  cli::NpyArray ids, mask;
+  Status st = cli::read_npy(a.input_ids, &ids);
+  if (!st.ok()) return fail(st);
+  if (ids.is_float || ids.shape.size() != 2)
+    return fail(Status::error(Code::kInvalidArgument, "%s: must be an integer [batch, seq] array", a.input_ids.c_str()));
+  if (!a.attention_mask.empty()) {
+    if (!(st = cli::read_npy(a.attention_mask, &mask)).ok()) return fail(st);
+    if (mask.is_float || mask.shape != ids.shape)
+      return fail(Status::error(Code::kInvalidArgument, "%s: must be shaped like the input ids", a.attention_mask.c_str()));
+  }
+  const size_t batch = size_t(ids.shape[0]), seq = size_t(ids.shape[1]);
+  Args b = a;
+  if (!b.max_seq) b.max_seq = seq;
+  auto session = Session::create(model, options_for(model, b, batch));
+  if (!session.ok()) return fail(session.status());
+  Session& s = *session.value();
+  GenerationOptions o = generation_options(s, a, "");
+  if (!(st = s.generate(ids.ints.data(), mask.ints.empty() ? nullptr : mask.ints.data(), batch, seq, o)).ok())
+    return fail(st);
+  const Generated& g = s.generated();
+  std::vector<int64_t> out(g.tokens, g.tokens + g.sequences * g.length);
+  if (!(st = cli::write_npy_i64(a.output, {int64_t(g.sequences), int64_t(g.length)}, out.data())).ok()) return fail(st);
+  if (!a.output_scores.empty()) {
+    if (!g.scores) return fail(Status::error(Code::kInvalidArgument, "--output-scores needs beam search (--num-beams > 1)"));
+    if (!(st = cli::write_npy_f32(a.output_scores, {int64_t(g.sequences)}, g.scores)).ok()) return fail(st);
+  }
+  return 0;
+}
+
+int generate(const Model& model, const Args& a) {
+  if (model.arch() != Arch::kT5) return fail(Status::error(Code::kInvalidArgument, "generate: %s is not an encoder-decoder", a.model.c_str()));
+  if (!a.input_ids.empty()) return generate_ids(model, a);
+  if (a.positional.empty()) usage("generate needs TEXT... or --input-ids IDS.npy");
+  return fail(Status::error(Code::kUnsupported, "generate: text input needs the SentencePiece tokenizer, not in this build yet"));
 }
 
 }  // namespace
@@ -260,6 +394,7 @@ int main(int argc, char** argv) {
               : a.command == "classify" ? classify
               : a.command == "tokenize" ? tokenize
               : a.command == "run" ? run
+              : a.command == "generate" ? generate
               : nullptr;
   if (!cmd) usage("unknown command '" + a.command + "'");
   Result<std::unique_ptr<Model>> model = Model::load(a.model.c_str());

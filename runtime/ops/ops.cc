@@ -91,7 +91,7 @@ void attention(const Attention& a) {
         const size_t visible = a.causal ? std::min(a.keys, a.first_query_pos + i + 1) : a.keys;
         float* p = a.probs ? a.probs + ((n * a.heads + h) * a.queries + i) * a.keys : a.scores;
         const float* q = a.q + (n * a.queries + i) * a.q_stride + h * a.head_dim;
-        const float* bias = a.bias ? a.bias + (h * a.bias_rows + a.first_query_pos + i) * a.keys : nullptr;
+        const float* bias = a.bias ? a.bias + (h * a.bias_rows + a.first_query_pos + i) * a.bias_stride : nullptr;
         float mx = masked;
         for (size_t j = 0; j < visible; ++j) {
           const float* k = a.k + (src * a.kv_rows + j) * a.kv_stride + h * a.head_dim;

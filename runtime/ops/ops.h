@@ -58,8 +58,8 @@ struct Attention {
   size_t kv_stride = 0, kv_rows = 0, kv_group = 1;
   const int32_t* key_mask = nullptr;  // [n', key_mask_stride] or null (all keys visible)
   size_t key_mask_stride = 0;
-  const float* bias = nullptr;        // [heads, bias_rows, keys] (row i + first_query_pos) or null
-  size_t bias_rows = 0;
+  const float* bias = nullptr;        // [heads, bias_rows, bias_stride]: row first_query_pos + i
+  size_t bias_rows = 0, bias_stride = 0;
   bool causal = false;
   size_t first_query_pos = 0;
   float scale = 1.0f;

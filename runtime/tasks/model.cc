@@ -30,10 +30,10 @@ namespace {
 
 Status bind(ModelImpl* m) {
   const fb::Model& fm = m->blob.model();
-  TERN_CHECK_OR_RETURN(fm.arch() == fb::Arch::Bert || fm.arch() == fb::Arch::TorchEncoder,
-                       Code::kUnsupported, "model: architecture %d is not supported by this runtime",
-                       int(fm.arch()));
+  TERN_CHECK_OR_RETURN(fm.arch() >= fb::Arch::MIN && fm.arch() <= fb::Arch::MAX, Code::kUnsupported,
+                       "model: architecture %d is not supported by this runtime", int(fm.arch()));
   m->arch = Arch(int(fm.arch()));
+  if (m->arch == Arch::kT5) return bind_t5(m->blob, &m->t5, &m->t5_weights);
   TERN_RETURN_IF_ERROR(bind_encoder(m->blob, &m->encoder, &m->weights));
   if (fm.labels()) {
     TERN_CHECK_OR_RETURN(int64_t(fm.labels()->size()) == m->encoder.num_labels, Code::kInvalidModel,
@@ -89,6 +89,7 @@ Result<std::unique_ptr<Model>> Model::load(const char* path) {
 
 Arch Model::arch() const { return impl_->arch; }
 const EncoderConfig& Model::encoder_config() const { return impl_->encoder; }
+const T5Config& Model::t5_config() const { return impl_->t5; }
 size_t Model::num_labels() const { return size_t(impl_->encoder.num_labels); }
 std::string_view Model::label(size_t id) const {
   return id < impl_->labels.size() ? impl_->labels[id] : std::string_view();

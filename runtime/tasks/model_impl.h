@@ -6,6 +6,7 @@
 
 #include "format/blob.h"
 #include "models/encoder.h"
+#include "models/t5.h"
 #include "tasks/wordpiece.h"
 #include "tern/model.h"
 
@@ -21,8 +22,10 @@ struct ModelImpl {
   std::unique_ptr<Mapping> mapping;
   Blob blob;
   Arch arch = Arch::kBert;
-  EncoderConfig encoder;
+  EncoderConfig encoder;   // BERT family
   EncoderWeights weights;
+  T5Config t5;             // T5
+  T5Weights t5_weights;
   std::vector<std::string_view> labels;
   std::unique_ptr<WordPiece> wordpiece;  // null: the model takes token ids only
 };

@@ -6,30 +6,48 @@
 #include <string>
 #include <vector>
 
+#include "tasks/generator.h"
 #include "tasks/model_impl.h"
 
 namespace tern {
 
+// What a session of either architecture owns: options, kernels and threads, one arena and the
+// plan that divides it, and the named outputs of the last run.
 struct SessionImpl {
   const ModelImpl* model = nullptr;
   SessionOptions options;
-  EncoderPlan plan;
-  EncoderBuffers buf{};
   OpContext ctx;
   uint8_t* arena = nullptr;
   size_t arena_bytes = 0;
   bool owns_arena = false;
-  size_t batch = 0, seq = 0;  // of the last run
   std::vector<std::string> output_names;
   std::vector<OutputTensor> outputs;
   std::string kernel_names;
+  // BERT family
+  EncoderPlan plan;
+  EncoderBuffers buf{};
+  // T5
+  MemoryPlan t5_memory;
+  T5Plan t5;
+  T5Buffers t5buf{};
+  GeneratorPlan gen;
+  int dec_logits = -1, dec_hidden = -1, dec_ids = -1, dec_mask = -1;  // run(): teacher forcing
+  Generated generated;
+  size_t src_len = 0, beams_now = 1;
 
   ~SessionImpl() {
     if (ctx.pool) pthreadpool_destroy(ctx.pool);
     if (owns_arena) std::free(arena);
   }
+  bool is_t5() const { return model->arch == Arch::kT5; }
+  template <typename T>
+  T* t5_at(int i) const { return reinterpret_cast<T*>(arena + t5_memory.offset(i)); }
   Status run_loaded(size_t batch, size_t seq);
+  Status run_t5(const Inputs& in);
+  Status load_source(const Inputs& in);
+  Status generate_loaded(size_t batch, size_t seq, const GenerationOptions& o);
   void describe_outputs();
+  void set_output(size_t index, const float* data, std::initializer_list<int64_t> shape);
 };
 
 Session::Session(std::unique_ptr<SessionImpl> impl) : impl_(std::move(impl)) {}
@@ -44,20 +62,43 @@ Status check_options(const ModelImpl& m, const SessionOptions& o) {
                        "session: max_seq=%zu is not in 1..65536", o.max_seq);
   TERN_CHECK_OR_RETURN(o.threads >= 1 && o.threads <= 256, Code::kInvalidArgument,
                        "session: threads=%zu is not in 1..256", o.threads);
-  int positions = m.encoder.max_position_embeddings;
+  TERN_CHECK_OR_RETURN(o.max_new_tokens >= 1 && o.max_new_tokens <= 65536 && o.max_beams >= 1 &&
+                           o.max_beams <= 64,
+                       Code::kInvalidArgument, "session: max_new_tokens=%zu or max_beams=%zu out of range",
+                       o.max_new_tokens, o.max_beams);
+  int positions = m.arch == Arch::kT5 ? 0 : m.encoder.max_position_embeddings;
   TERN_CHECK_OR_RETURN(positions == 0 || o.max_seq <= size_t(positions), Code::kInvalidArgument,
                        "session: max_seq=%zu exceeds the model's max_position_embeddings=%d",
                        o.max_seq, positions);
   return Status();
 }
 
+// T5 memory: the model's buffers, the generator's, and run()'s teacher-forcing outputs.
+void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s) {
+  const T5Config& c = m.t5;
+  const size_t P = o.max_new_tokens + 1, B = o.max_batch;
+  s->t5 = plan_t5(c, B, o.max_seq, P, o.max_beams, o.output_hidden_states, &s->t5_memory);
+  s->gen = plan_generator(B, o.max_beams, P, size_t(c.vocab_size), 1, &s->t5_memory);
+  s->dec_ids = s->t5_memory.add(B * P * 4, 1, 2);
+  s->dec_mask = s->t5_memory.add(B * P * 4, 1, 2);
+  s->dec_logits = s->t5_memory.add(B * P * size_t(c.vocab_size) * 4, 1, 2);
+  s->dec_hidden = s->t5_memory.add(o.output_hidden_states ? size_t(c.num_decoder_layers + 1) * B * P * size_t(c.d_model) * 4 : 0, 1, 2);
+  s->t5_memory.plan();
+}
+
+size_t planned_bytes(const ModelImpl& m, const SessionOptions& o) {
+  if (m.arch != Arch::kT5)
+    return plan_encoder(m.encoder, o.max_batch, o.max_seq, o.output_hidden_states, o.output_attentions).memory.total_bytes();
+  SessionImpl s;
+  plan_t5_session(m, o, &s);
+  return s.t5_memory.total_bytes();
+}
+
 }  // namespace
 
 Result<size_t> Session::required_arena_bytes(const Model& model, const SessionOptions& o) {
   TERN_RETURN_IF_ERROR(check_options(model.impl(), o));
-  return plan_encoder(model.impl().encoder, o.max_batch, o.max_seq, o.output_hidden_states,
-                      o.output_attentions)
-      .memory.total_bytes();
+  return planned_bytes(model.impl(), o);
 }
 
 Result<std::unique_ptr<Session>> Session::create(const Model& model, const SessionOptions& o,
@@ -67,9 +108,15 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   s->model = &model.impl();
   s->options = o;
   TERN_RETURN_IF_ERROR(select_kernels(o.isa, &s->ctx.kernels));
-  s->plan = plan_encoder(s->model->encoder, o.max_batch, o.max_seq, o.output_hidden_states,
-                         o.output_attentions);
-  const size_t need = s->plan.memory.total_bytes();
+  size_t need;
+  if (s->is_t5()) {
+    plan_t5_session(*s->model, o, s.get());
+    need = s->t5_memory.total_bytes();
+  } else {
+    s->plan = plan_encoder(s->model->encoder, o.max_batch, o.max_seq, o.output_hidden_states,
+                           o.output_attentions);
+    need = s->plan.memory.total_bytes();
+  }
   if (arena) {
     TERN_CHECK_OR_RETURN(reinterpret_cast<uintptr_t>(arena) % kArenaAlignment == 0,
                          Code::kInvalidArgument, "session: arena must be 64-byte aligned");
@@ -84,10 +131,18 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
     s->owns_arena = true;
   }
   s->arena_bytes = need;
-  s->buf = resolve_buffers(s->plan, s->arena);
-  s->ctx.act_q = reinterpret_cast<int8_t*>(s->arena + s->plan.memory.offset(s->plan.act_q));
-  s->ctx.act_scale = reinterpret_cast<float*>(s->arena + s->plan.memory.offset(s->plan.act_scale));
-  s->ctx.act_q_stride = s->plan.act_q_stride;
+  if (s->is_t5()) {
+    s->t5buf = resolve_t5(s->t5, s->t5_memory, s->arena);
+    s->ctx.act_q = s->t5_at<int8_t>(s->t5.act_q);
+    s->ctx.act_scale = s->t5_at<float>(s->t5.act_scale);
+    s->ctx.act_q_stride = s->t5.act_q_stride;
+    init_t5_decoder_bias(s->model->t5, s->model->t5_weights, s->t5, s->t5buf);
+  } else {
+    s->buf = resolve_buffers(s->plan, s->arena);
+    s->ctx.act_q = reinterpret_cast<int8_t*>(s->arena + s->plan.memory.offset(s->plan.act_q));
+    s->ctx.act_scale = reinterpret_cast<float*>(s->arena + s->plan.memory.offset(s->plan.act_scale));
+    s->ctx.act_q_stride = s->plan.act_q_stride;
+  }
   if (o.threads > 1) {
     s->ctx.pool = pthreadpool_create(o.threads);
     TERN_CHECK_OR_RETURN(s->ctx.pool != nullptr, Code::kResourceExhausted,
@@ -100,75 +155,212 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   return std::unique_ptr<Session>(new Session(std::move(s)));
 }
 
-// Names and data pointers are fixed at creation; run() only fills in the shapes.
+// Output names are made once, here; run() only points them at data and sets shapes.
 void SessionImpl::describe_outputs() {
-  const EncoderConfig& c = model->encoder;
-  const size_t L = size_t(c.num_layers);
-  output_names = {"logits", "last_hidden_state"};
-  if (c.pooler) output_names.push_back("pooler_output");
-  if (plan.keep_hidden)
-    for (size_t l = 0; l <= L; ++l) output_names.push_back("hidden_states." + std::to_string(l));
-  if (plan.keep_attentions)
-    for (size_t l = 0; l < L; ++l) output_names.push_back("attentions." + std::to_string(l));
+  if (is_t5()) {
+    const T5Config& c = model->t5;
+    output_names = {"encoder_last_hidden_state", "logits"};
+    if (options.output_hidden_states) {
+      for (int l = 0; l <= c.num_layers; ++l) output_names.push_back("encoder_hidden_states." + std::to_string(l));
+      for (int l = 0; l <= c.num_decoder_layers; ++l) output_names.push_back("decoder_hidden_states." + std::to_string(l));
+    }
+  } else {
+    const EncoderConfig& c = model->encoder;
+    output_names = {"logits", "last_hidden_state"};
+    if (c.pooler) output_names.push_back("pooler_output");
+    if (plan.keep_hidden)
+      for (int l = 0; l <= c.num_layers; ++l) output_names.push_back("hidden_states." + std::to_string(l));
+    if (plan.keep_attentions)
+      for (int l = 0; l < c.num_layers; ++l) output_names.push_back("attentions." + std::to_string(l));
+  }
   outputs.resize(output_names.size());
   for (size_t i = 0; i < outputs.size(); ++i) outputs[i] = OutputTensor{output_names[i].c_str(), nullptr, 0, {0, 0, 0, 0}};
 }
 
+// `index` follows the order describe_outputs() made (no string work here: run() must not allocate).
+void SessionImpl::set_output(size_t index, const float* data, std::initializer_list<int64_t> shape) {
+  OutputTensor& t = outputs[index];
+  t.data = data;
+  t.rank = int(shape.size());
+  for (size_t d = 0; d < shape.size(); ++d) t.shape[d] = shape.begin()[d];
+}
+
 Status SessionImpl::run_loaded(size_t b, size_t t) {
   run_encoder(model->encoder, model->weights, ctx, plan, buf, b, t);
-  batch = b;
-  seq = t;
   const EncoderConfig& c = model->encoder;
   const int64_t B = int64_t(b), T = int64_t(t), H = c.hidden_size, heads = c.num_heads;
-  const size_t layer_elems = b * t * size_t(H);
+  const size_t layer = b * t * size_t(H);
   size_t i = 0;
-  outputs[i++] = {output_names[0].c_str(), buf.logits, 2, {B, c.num_labels, 0, 0}};
-  const float* last = plan.keep_hidden ? buf.hidden + size_t(c.num_layers) * layer_elems : buf.hidden;
-  outputs[i++] = {output_names[1].c_str(), last, 3, {B, T, H, 0}};
-  if (c.pooler) outputs[i++] = {output_names[2].c_str(), buf.pooled, 2, {B, H, 0, 0}};
-  if (plan.keep_hidden)
-    for (int l = 0; l <= c.num_layers; ++l)
-      outputs[i] = {output_names[i].c_str(), buf.hidden + size_t(l) * layer_elems, 3, {B, T, H, 0}}, ++i;
-  if (plan.keep_attentions)
-    for (int l = 0; l < c.num_layers; ++l)
-      outputs[i] = {output_names[i].c_str(), buf.attentions + size_t(l) * b * size_t(heads) * t * t,
-                    4, {B, heads, T, T}}, ++i;
+  set_output(i++, buf.logits, {B, c.num_labels});
+  set_output(i++, plan.keep_hidden ? buf.hidden + size_t(c.num_layers) * layer : buf.hidden, {B, T, H});
+  if (c.pooler) set_output(i++, buf.pooled, {B, H});
+  for (int l = 0; plan.keep_hidden && l <= c.num_layers; ++l) set_output(i++, buf.hidden + size_t(l) * layer, {B, T, H});
+  for (int l = 0; plan.keep_attentions && l < c.num_layers; ++l)
+    set_output(i++, buf.attentions + size_t(l) * b * size_t(heads) * t * t, {B, heads, T, T});
   return Status();
 }
 
-Status Session::run(const EncoderInputs& in) {
-  SessionImpl& s = *impl_;
-  const EncoderConfig& c = s.model->encoder;
-  TERN_CHECK_OR_RETURN(in.input_ids != nullptr, Code::kInvalidArgument, "run: input_ids is null");
-  TERN_CHECK_OR_RETURN(in.batch >= 1 && in.batch <= s.options.max_batch, Code::kInvalidArgument,
-                       "run: batch %zu is not in 1..max_batch=%zu", in.batch, s.options.max_batch);
-  TERN_CHECK_OR_RETURN(in.seq >= 1 && in.seq <= s.options.max_seq, Code::kResourceExhausted,
-                       "run: sequence length %zu is not in 1..max_seq=%zu planned for this session",
-                       in.seq, s.options.max_seq);
-  const size_t n = in.batch * in.seq;
+namespace {
+
+// Validates [batch, seq] ids (< vocab) and a 0/1 mask, and copies them to int32 buffers.
+Status load_ids(const char* what, const int64_t* ids, const int64_t* mask, size_t n, size_t seq, int vocab,
+                int32_t* ids_out, int32_t* mask_out) {
   for (size_t i = 0; i < n; ++i) {
-    int64_t id = in.input_ids[i];
-    TERN_CHECK_OR_RETURN(id >= 0 && id < c.vocab_size, Code::kInvalidArgument,
-                         "run: input_ids[%zu][%zu]=%lld is outside the vocab of %d", i / in.seq,
-                         i % in.seq, (long long)id, c.vocab_size);
-    int64_t m = in.attention_mask ? in.attention_mask[i] : 1;
+    TERN_CHECK_OR_RETURN(ids[i] >= 0 && ids[i] < vocab, Code::kInvalidArgument,
+                         "run: %s[%zu][%zu]=%lld is outside the vocab of %d", what, i / seq, i % seq,
+                         (long long)ids[i], vocab);
+    const int64_t m = mask ? mask[i] : 1;
     TERN_CHECK_OR_RETURN(m == 0 || m == 1, Code::kInvalidArgument,
-                         "run: attention_mask[%zu][%zu]=%lld is not 0 or 1", i / in.seq,
-                         i % in.seq, (long long)m);
+                         "run: %s mask[%zu][%zu]=%lld is not 0 or 1", what, i / seq, i % seq, (long long)m);
+    ids_out[i] = int32_t(ids[i]);
+    mask_out[i] = int32_t(m);
+  }
+  return Status();
+}
+
+Status check_shape(const SessionOptions& o, size_t batch, size_t seq) {
+  TERN_CHECK_OR_RETURN(batch >= 1 && batch <= o.max_batch, Code::kInvalidArgument,
+                       "run: batch %zu is not in 1..max_batch=%zu", batch, o.max_batch);
+  TERN_CHECK_OR_RETURN(seq >= 1 && seq <= o.max_seq, Code::kResourceExhausted,
+                       "run: sequence length %zu is not in 1..max_seq=%zu planned for this session",
+                       seq, o.max_seq);
+  return Status();
+}
+
+}  // namespace
+
+Status Session::run(const Inputs& in) {
+  SessionImpl& s = *impl_;
+  TERN_CHECK_OR_RETURN(in.input_ids != nullptr, Code::kInvalidArgument, "run: input_ids is null");
+  TERN_RETURN_IF_ERROR(check_shape(s.options, in.batch, in.seq));
+  if (s.is_t5()) return s.run_t5(in);
+  const EncoderConfig& c = s.model->encoder;
+  const size_t n = in.batch * in.seq;
+  TERN_RETURN_IF_ERROR(load_ids("input_ids", in.input_ids, in.attention_mask, n, in.seq, c.vocab_size, s.buf.ids, s.buf.mask));
+  for (size_t i = 0; i < n; ++i) {
     int64_t t = in.token_type_ids ? in.token_type_ids[i] : 0;
     TERN_CHECK_OR_RETURN(t >= 0 && (t < c.type_vocab_size || t == 0), Code::kInvalidArgument,
                          "run: token_type_ids[%zu][%zu]=%lld is outside 0..%d", i / in.seq,
                          i % in.seq, (long long)t, c.type_vocab_size - 1);
-    s.buf.ids[i] = int32_t(id);
-    s.buf.mask[i] = int32_t(m);
     s.buf.types[i] = int32_t(t);
   }
   return s.run_loaded(in.batch, in.seq);
 }
 
+Status SessionImpl::load_source(const Inputs& in) {
+  TERN_RETURN_IF_ERROR(load_ids("input_ids", in.input_ids, in.attention_mask, in.batch * in.seq, in.seq,
+                                model->t5.vocab_size, t5buf.src_ids, t5buf.src_mask));
+  run_t5_encoder(model->t5, model->t5_weights, ctx, t5, t5buf, in.batch, in.seq);
+  src_len = in.seq;
+  return Status();
+}
+
+Status SessionImpl::run_t5(const Inputs& in) {
+  const T5Config& c = model->t5;
+  const size_t P = t5.max_positions, T = in.decoder_seq, V = size_t(c.vocab_size), D = size_t(c.d_model);
+  TERN_CHECK_OR_RETURN(!in.decoder_input_ids || (T >= 1 && T <= P), Code::kResourceExhausted,
+                       "run: decoder length %zu is not in 1..%zu (max_new_tokens + 1) planned", T, P);
+  TERN_RETURN_IF_ERROR(load_source(in));
+  const int64_t B = int64_t(in.batch), S = int64_t(in.seq);
+  const float* enc_out = t5_encoder_output(c, t5, t5buf, in.batch, in.seq);
+  for (OutputTensor& t : outputs) t.data = nullptr;  // logits only with decoder inputs
+  set_output(0, enc_out, {B, S, int64_t(D)});
+  const size_t first_dec_hidden = 2 + size_t(c.num_layers) + 1;
+  for (int l = 0; options.output_hidden_states && l <= c.num_layers; ++l)
+    set_output(2 + size_t(l), t5buf.enc_hidden + size_t(l) * in.batch * in.seq * D, {B, S, int64_t(D)});
+  if (!in.decoder_input_ids) return Status();
+  // Teacher forcing: position by position over the KV cache, exactly as generation runs.
+  int32_t* ids = t5_at<int32_t>(dec_ids);
+  int32_t* mask = t5_at<int32_t>(dec_mask);
+  float* logits = t5_at<float>(dec_logits);
+  float* hidden = options.output_hidden_states ? t5_at<float>(dec_hidden) : nullptr;
+  TERN_RETURN_IF_ERROR(load_ids("decoder_input_ids", in.decoder_input_ids, in.decoder_attention_mask,
+                                in.batch * T, T, c.vocab_size, ids, mask));
+  int32_t step_ids[4096];
+  for (size_t pos = 0; pos < T; ++pos) {
+    for (size_t b = 0; b < in.batch; ++b) step_ids[b] = ids[b * T + pos];
+    run_t5_decoder_step(c, model->t5_weights, ctx, t5, t5buf, step_ids, mask, T, in.batch, 1, in.seq, pos,
+                        hidden ? hidden + pos * D : nullptr, in.batch * T * D, T * D);
+    for (size_t b = 0; b < in.batch; ++b)
+      std::memcpy(logits + (b * T + pos) * V, t5buf.logits + b * V, V * sizeof(float));
+  }
+  set_output(1, logits, {B, int64_t(T), int64_t(V)});
+  for (int l = 0; hidden && l <= c.num_decoder_layers; ++l)
+    set_output(first_dec_hidden + size_t(l), hidden + size_t(l) * in.batch * T * D, {B, int64_t(T), int64_t(D)});
+  return Status();
+}
+
+namespace {
+
+float* t5_step(void* self, const int32_t* ids, size_t rows, size_t pos) {
+  SessionImpl& s = *static_cast<SessionImpl*>(self);
+  run_t5_decoder_step(s.model->t5, s.model->t5_weights, s.ctx, s.t5, s.t5buf, ids, nullptr, 0, rows,
+                      s.beams_now, s.src_len, pos, nullptr, 0, 0);
+  return s.t5buf.logits;
+}
+
+void t5_reorder(void* self, const int32_t* from, size_t rows, size_t positions) {
+  SessionImpl& s = *static_cast<SessionImpl*>(self);
+  reorder_t5_cache(s.model->t5, s.t5, s.t5buf, from, rows, positions);
+}
+
+}  // namespace
+
+Status SessionImpl::generate_loaded(size_t batch, size_t seq, const GenerationOptions& o) {
+  TERN_RETURN_IF_ERROR(check_generation_options(o, gen));
+  run_t5_encoder(model->t5, model->t5_weights, ctx, t5, t5buf, batch, seq);
+  src_len = seq;
+  beams_now = size_t(o.num_beams);
+  const T5Config& c = model->t5;
+  DecoderCallbacks d{t5_step, t5_reorder, this};
+  Result<GenerationResult> r = tern::generate(o, gen, t5_memory, arena, batch,
+                                              TokenIds{c.decoder_start_token_id, c.eos_token_id, c.pad_token_id}, d);
+  if (!r.ok()) return r.status();
+  generated = Generated{r->tokens, r->scores, r->sequences, r->length};
+  return Status();
+}
+
+Status Session::generate(const int64_t* input_ids, const int64_t* attention_mask, size_t batch, size_t seq,
+                         const GenerationOptions& o) {
+  SessionImpl& s = *impl_;
+  TERN_CHECK_OR_RETURN(s.is_t5(), Code::kInvalidArgument, "generate: this model is not an encoder-decoder");
+  TERN_CHECK_OR_RETURN(input_ids != nullptr, Code::kInvalidArgument, "generate: input_ids is null");
+  TERN_RETURN_IF_ERROR(check_shape(s.options, batch, seq));
+  TERN_RETURN_IF_ERROR(load_ids("input_ids", input_ids, attention_mask, batch * seq, seq, s.model->t5.vocab_size,
+                                s.t5buf.src_ids, s.t5buf.src_mask));
+  return s.generate_loaded(batch, seq, o);
+}
+
+const Generated& Session::generated() const { return impl_->generated; }
+
+GenerationOptions Session::generation_defaults(std::string_view text) const {
+  GenerationOptions o;
+  const fb::Model& fm = impl_->model->blob.model();
+  const fb::GenerationConfig* g = fm.generation();
+  if (fm.tasks())
+    for (const fb::GenerationConfig* t : *fm.tasks())
+      if (t->prefix() && t->prefix()->size() > 0 && text.substr(0, t->prefix()->size()) == t->prefix()->string_view()) g = t;
+  if (g) {
+    o.max_new_tokens = g->max_new_tokens();
+    o.min_new_tokens = g->min_new_tokens();
+    o.num_beams = g->num_beams();
+    o.length_penalty = g->length_penalty();
+    o.no_repeat_ngram_size = g->no_repeat_ngram_size();
+    o.early_stopping = g->early_stopping();
+    o.do_sample = g->do_sample();
+    o.temperature = g->temperature();
+    o.top_k = g->top_k();
+    o.top_p = g->top_p();
+  }
+  o.max_new_tokens = std::max(1, std::min(o.max_new_tokens, int(impl_->options.max_new_tokens)));
+  o.num_beams = std::max(1, std::min(o.num_beams, int(impl_->options.max_beams)));
+  return o;
+}
+
 Status Session::classify(const std::string_view* texts, const std::string_view* pairs, size_t count) {
   SessionImpl& s = *impl_;
   const WordPiece* wp = s.model->wordpiece.get();
+  TERN_CHECK_OR_RETURN(!s.is_t5(), Code::kInvalidArgument, "classify: this model is not a classifier");
   TERN_CHECK_OR_RETURN(wp != nullptr, Code::kInvalidArgument,
                        "classify: this model has no tokenizer (convert it with its vocab.txt, or "
                        "pass token ids)");
@@ -226,7 +418,7 @@ size_t Session::num_outputs() const { return impl_->outputs.size(); }
 const OutputTensor& Session::output(size_t i) const { return impl_->outputs[i]; }
 const OutputTensor* Session::find_output(std::string_view name) const {
   for (const OutputTensor& t : impl_->outputs)
-    if (name == t.name) return &t;
+    if (t.data && name == t.name) return &t;
   return nullptr;
 }
 size_t Session::arena_bytes() const { return impl_->arena_bytes; }

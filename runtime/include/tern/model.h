@@ -33,6 +33,26 @@ struct EncoderConfig {
   int pad_token_id = 0;
 };
 
+// Hyperparameters of a T5 encoder-decoder.
+struct T5Config {
+  int vocab_size = 0;
+  int d_model = 0;
+  int d_kv = 0;
+  int d_ff = 0;
+  int num_layers = 0;
+  int num_decoder_layers = 0;
+  int num_heads = 0;
+  int relative_attention_num_buckets = 0;
+  int relative_attention_max_distance = 0;
+  float layer_norm_epsilon = 0;
+  bool gated = false;
+  Activation activation = Activation::kRelu;
+  bool tied_embeddings = true;
+  int decoder_start_token_id = 0;
+  int eos_token_id = 1;
+  int pad_token_id = 0;
+};
+
 struct ModelImpl;
 
 class Model {
@@ -44,7 +64,8 @@ class Model {
   ~Model();
 
   Arch arch() const;
-  const EncoderConfig& encoder_config() const;
+  const EncoderConfig& encoder_config() const;  // BERT-family models
+  const T5Config& t5_config() const;            // T5
   size_t num_labels() const;
   std::string_view label(size_t id) const;  // "LABEL_<id>"-style names from id2label
   bool has_tokenizer() const;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string_view>
 
+#include "tern/generation.h"
 #include "tern/model.h"
 #include "tern/options.h"
 #include "tern/status.h"
@@ -20,16 +21,32 @@ struct SessionOptions {
   bool output_hidden_states = false;  // keep every layer's output (hidden_states.0 .. .L)
   bool output_attentions = false;     // keep every layer's attention maps
   bool truncate = false;              // text longer than max_seq: truncate (else an error)
+  // T5 only: the longest generation and the most beams this session will run (memory for the
+  // KV caches is planned from them), and whether run() keeps decoder logits for every position.
+  size_t max_new_tokens = 64;
+  size_t max_beams = 1;
   Isa isa = Isa::kAuto;
   size_t threads = 1;
 };
 
 // Token ids in, as Hugging Face's forward takes them. Row-major [batch, seq].
-struct EncoderInputs {
+struct Inputs {
   size_t batch = 0, seq = 0;
   const int64_t* input_ids = nullptr;       // required; each < vocab_size
   const int64_t* attention_mask = nullptr;  // null: all ones; values 0 or 1
-  const int64_t* token_type_ids = nullptr;  // null: all zeros; each < type_vocab_size
+  const int64_t* token_type_ids = nullptr;  // BERT; null: all zeros; each < type_vocab_size
+  // T5: teacher-forced decoder inputs [batch, decoder_seq] (decoder_seq <= max_new_tokens + 1).
+  size_t decoder_seq = 0;
+  const int64_t* decoder_input_ids = nullptr;
+  const int64_t* decoder_attention_mask = nullptr;
+};
+
+// Generated sequences in the session's arena, valid until the next call: [sequences, length]
+// token ids starting with the decoder start token, padded with the pad id (Hugging Face layout).
+struct Generated {
+  const int32_t* tokens = nullptr;
+  const float* scores = nullptr;  // beam search: each sequence's final score; else null
+  size_t sequences = 0, length = 0;
 };
 
 // A named output in the session's arena, valid until the next run. Names as Hugging Face's output
@@ -54,7 +71,7 @@ class Session {
   ~Session();
 
   // Runs the model on token ids. Validates ids, mask and types; allocates nothing.
-  Status run(const EncoderInputs& inputs);
+  Status run(const Inputs& inputs);
   // Outputs of the last run (pointers into the arena).
   size_t num_outputs() const;
   const OutputTensor& output(size_t i) const;
@@ -66,6 +83,16 @@ class Session {
   // After classify(): softmax probabilities [num_labels] of text i, and its arg-max.
   const float* probabilities(size_t i) const;
   size_t predicted_label(size_t i) const;
+
+  // T5: generation from token ids (input_ids [batch, seq], attention_mask or null) or from texts
+  // (tokenized with the model's SentencePiece, </s> appended). Allocates nothing.
+  Status generate(const int64_t* input_ids, const int64_t* attention_mask, size_t batch, size_t seq,
+                  const GenerationOptions& options);
+  Status generate(const std::string_view* texts, size_t count, const GenerationOptions& options);
+  const Generated& generated() const;
+  // The model's defaults for this input text (a task whose prefix the text starts with, else the
+  // generation config). Clamped to what the session planned.
+  GenerationOptions generation_defaults(std::string_view text) const;
 
   size_t arena_bytes() const;
   const char* kernel_names() const;  // e.g. "qgemm=qd8_f32_qc8w_gemm_1x16c4__ref ..."

@@ -1,0 +1,187 @@
+// T5 against Hugging Face: encoder and teacher-forced decoder outputs, and generate() sequences
+// (greedy, no_repeat_ngram, beam search, all beams) token for token, for every checkpoint format.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tern/model.h"
+#include "tern/session.h"
+#include "test_util.h"
+
+using namespace tern;
+using namespace tern::test;
+
+namespace {
+
+const char* const kCases[] = {"t5_tiny", "t5_v11_tiny"};
+
+std::vector<std::string> formats(const std::string& c) {
+  if (c == "t5_tiny") return {"zip", "safetensors", "legacy", "oldstyle"};
+  return {"zip", "safetensors", "legacy"};
+}
+
+std::unique_ptr<Model> load(const std::string& name) {
+  auto m = Model::load(blob(name).c_str());
+  REQUIRE_MESSAGE(m.ok(), m.status().message());
+  return std::move(m.value());
+}
+
+struct Fixture {
+  cli::NpyArray ids, mask, dec_ids, dec_mask;
+  explicit Fixture(const std::string& c)
+      : ids(load_npy(data(c + "/inputs/input_ids.npy"))),
+        mask(load_npy(data(c + "/inputs/attention_mask.npy"))),
+        dec_ids(load_npy(data(c + "/inputs/decoder_input_ids.npy"))),
+        dec_mask(load_npy(data(c + "/inputs/decoder_attention_mask.npy"))) {}
+  size_t batch() const { return size_t(ids.shape[0]); }
+  size_t seq() const { return size_t(ids.shape[1]); }
+};
+
+std::unique_ptr<Session> session(const Model& m, const Fixture& f, Isa isa, size_t beams, bool hidden) {
+  SessionOptions o;
+  o.max_batch = f.batch();
+  o.max_seq = f.seq();
+  o.max_new_tokens = 20;
+  o.max_beams = beams;
+  o.isa = isa;
+  o.output_hidden_states = hidden;
+  auto s = Session::create(m, o);
+  REQUIRE_MESSAGE(s.ok(), s.status().message());
+  return std::move(s.value());
+}
+
+Status run_teacher_forced(Session& s, const Fixture& f) {
+  Inputs in;
+  in.batch = f.batch();
+  in.seq = f.seq();
+  in.input_ids = f.ids.ints.data();
+  in.attention_mask = f.mask.ints.data();
+  in.decoder_seq = size_t(f.dec_ids.shape[1]);
+  in.decoder_input_ids = f.dec_ids.ints.data();
+  in.decoder_attention_mask = f.dec_mask.ints.data();
+  return s.run(in);
+}
+
+std::vector<float> slice(const cli::NpyArray& a, size_t i) {
+  const size_t n = a.floats.size() / size_t(a.shape[0]);
+  return std::vector<float>(a.floats.begin() + long(i * n), a.floats.begin() + long((i + 1) * n));
+}
+
+void check_close(const Session& s, const std::string& name, const std::vector<float>& ref) {
+  const OutputTensor* t = s.find_output(name);
+  REQUIRE_MESSAGE(t != nullptr, "no output ", name);
+  float ref_max = 0, diff = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    ref_max = std::fmax(ref_max, std::fabs(ref[i]));
+    diff = std::fmax(diff, std::fabs(ref[i] - t->data[i]));
+  }
+  CHECK_MESSAGE(diff <= 1e-4f * std::fmax(1.0f, ref_max), name, ": max |diff| ", diff);
+}
+
+double rel_l2(const float* got, const std::vector<float>& ref) {
+  double e = 0, r = 0;
+  for (size_t i = 0; i < ref.size(); ++i) e += double(got[i] - ref[i]) * (got[i] - ref[i]), r += double(ref[i]) * ref[i];
+  return std::sqrt(e / r);
+}
+
+void check_generation(Session& s, const Fixture& f, const std::string& dir, const char* golden,
+                      GenerationOptions o) {
+  CAPTURE(golden);
+  Status st = s.generate(f.ids.ints.data(), f.mask.ints.data(), f.batch(), f.seq(), o);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  const Generated& g = s.generated();
+  auto ref = load_npy(dir + golden + ".npy");
+  REQUIRE(g.sequences == size_t(ref.shape[0]));
+  REQUIRE(g.length == size_t(ref.shape[1]));
+  for (size_t i = 0; i < ref.ints.size(); ++i) REQUIRE_MESSAGE(g.tokens[i] == ref.ints[i], "token ", i);
+  if (o.num_beams > 1) {
+    auto scores = load_npy(dir + golden + "_scores.npy");
+    for (size_t i = 0; i < g.sequences; ++i) CHECK(std::fabs(g.scores[i] - scores.floats[i]) <= 1e-4f);
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("t5") {
+  TEST_CASE("f32: encoder, teacher-forced decoder and hidden states match PyTorch") {
+    for (const char* c : kCases)
+      for (const std::string& format : formats(c))
+        for (Isa isa : runnable_isas()) {
+          CAPTURE(c);
+          CAPTURE(format);
+          const Fixture f(c);
+          auto model = load(std::string(c) + "_" + format + "_f32.tern");
+          auto s = session(*model, f, isa, 1, true);
+          Status st = run_teacher_forced(*s, f);
+          REQUIRE_MESSAGE(st.ok(), st.message());
+          const std::string dir = data(std::string(c) + "/fp32/");
+          check_close(*s, "encoder_last_hidden_state", load_npy(dir + "encoder_last_hidden_state.npy").floats);
+          check_close(*s, "logits", load_npy(dir + "decoder_logits.npy").floats);
+          auto eh = load_npy(dir + "encoder_hidden_states.npy"), dh = load_npy(dir + "decoder_hidden_states.npy");
+          for (size_t l = 0; l < size_t(eh.shape[0]); ++l) check_close(*s, "encoder_hidden_states." + std::to_string(l), slice(eh, l));
+          for (size_t l = 0; l < size_t(dh.shape[0]); ++l) check_close(*s, "decoder_hidden_states." + std::to_string(l), slice(dh, l));
+        }
+  }
+
+  TEST_CASE("f32: generate() is token-identical to Hugging Face's") {
+    for (const char* c : kCases)
+      for (Isa isa : runnable_isas()) {
+        CAPTURE(c);
+        const Fixture f(c);
+        auto model = load(std::string(c) + "_zip_f32.tern");
+        auto s = session(*model, f, isa, 4, false);
+        const std::string dir = data(std::string(c) + "/fp32/");
+        GenerationOptions o;
+        o.max_new_tokens = 20;
+        check_generation(*s, f, dir, "greedy_sequences", o);
+        o.no_repeat_ngram_size = 3;
+        check_generation(*s, f, dir, "greedy_nrng3_sequences", o);
+        o.num_beams = 4;
+        o.length_penalty = 2.0f;
+        check_generation(*s, f, dir, "beam_sequences", o);
+        o.num_return_sequences = 4;
+        check_generation(*s, f, dir, "beam_all_sequences", o);
+      }
+  }
+
+  TEST_CASE("int8: no further from fp32 than PyTorch's dynamic int8") {
+    for (const char* c : kCases)
+      for (Isa isa : runnable_isas()) {
+        CAPTURE(c);
+        std::ifstream mf(data(std::string(c) + "/meta.json"));
+        const nlohmann::json torch_err = nlohmann::json::parse(mf)["int8_onednn"]["err_vs_fp32"];
+        const Fixture f(c);
+        auto model = load(std::string(c) + "_zip_int8.tern");
+        auto s = session(*model, f, isa, 1, false);
+        REQUIRE(run_teacher_forced(*s, f).ok());
+        const std::string dir = data(std::string(c) + "/fp32/");
+        const std::pair<const char*, const char*> outs[] = {{"encoder_last_hidden_state", "encoder_last_hidden_state"},
+                                                            {"logits", "decoder_logits"}};
+        for (const auto& [ours, ref] : outs) {
+          double err = rel_l2(s->find_output(ours)->data, load_npy(dir + ref + ".npy").floats);
+          double theirs = torch_err[ref]["rel_l2"].get<double>();
+          MESSAGE(std::string(c), " ", std::string(ours), ": rel L2 ", err, " (PyTorch int8 ", theirs, ")");
+          CHECK(err <= theirs);
+        }
+      }
+  }
+
+  TEST_CASE("generation allocates nothing; limits are errors") {
+    const Fixture f("t5_tiny");
+    auto model = load("t5_tiny_zip_int8.tern");
+    auto s = session(*model, f, Isa::kRef, 4, false);
+    GenerationOptions o;
+    o.max_new_tokens = 21;  // planned 20
+    CHECK(s->generate(f.ids.ints.data(), f.mask.ints.data(), f.batch(), f.seq(), o).code() == Code::kInvalidArgument);
+    o.max_new_tokens = 20;
+    o.num_beams = 5;  // planned 4
+    CHECK(s->generate(f.ids.ints.data(), f.mask.ints.data(), f.batch(), f.seq(), o).code() == Code::kInvalidArgument);
+    o.num_beams = 1;
+    CHECK(s->generate(f.ids.ints.data(), f.mask.ints.data(), f.batch(), f.seq() + 1, o).code() == Code::kResourceExhausted);
+    std::vector<int64_t> bad = f.ids.ints;
+    bad[3] = 1100;
+    CHECK(s->generate(bad.data(), f.mask.ints.data(), f.batch(), f.seq(), o).code() == Code::kInvalidArgument);
+  }
+}
