@@ -185,3 +185,36 @@ TEST_SUITE("t5") {
     CHECK(s->generate(bad.data(), f.mask.ints.data(), f.batch(), f.seq(), o).code() == Code::kInvalidArgument);
   }
 }
+
+TEST_SUITE("t5") {
+  TEST_CASE("text in, text out: the fixture's source texts give the golden greedy tokens") {
+    for (const char* c : kCases) {
+      CAPTURE(c);
+      std::ifstream mf(data(std::string(c) + "/meta.json"));
+      const nlohmann::json meta = nlohmann::json::parse(mf);
+      std::vector<std::string> sources = meta["inputs"]["sources"];
+      std::vector<std::string_view> texts(sources.begin(), sources.end());
+      auto model = load(std::string(c) + "_safetensors_f32.tern");
+      SessionOptions o;
+      o.max_batch = texts.size();
+      o.max_seq = 64;
+      o.max_new_tokens = 20;
+      auto s = Session::create(*model, o);
+      REQUIRE(s.ok());
+      GenerationOptions g;
+      g.max_new_tokens = 20;
+      Status st = s.value()->generate(texts.data(), texts.size(), g);
+      REQUIRE_MESSAGE(st.ok(), st.message());
+      const Generated& out = s.value()->generated();
+      auto ref = load_npy(data(std::string(c) + "/fp32/greedy_sequences.npy"));
+      REQUIRE(out.length == size_t(ref.shape[1]));
+      for (size_t i = 0; i < ref.ints.size(); ++i) REQUIRE(out.tokens[i] == ref.ints[i]);
+      // meta.json decoded with skip_special_tokens=False
+      if (meta.contains("fp32_decoded") && meta["fp32_decoded"].contains("greedy")) {
+        const auto& decoded = meta["fp32_decoded"]["greedy"];
+        for (size_t i = 0; i < texts.size(); ++i)
+          CHECK(model->decode(out.tokens + i * out.length, out.length, false) == decoded[i].get<std::string>());
+      }
+    }
+  }
+}

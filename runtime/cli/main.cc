@@ -235,31 +235,23 @@ int classify(const Model& model, const Args& a) {
 }
 
 int tokenize(const Model& model, const Args& a) {
-  const WordPiece* wp = model.impl().wordpiece.get();
-  if (!wp) return fail(Status::error(Code::kInvalidArgument, "this model has no tokenizer"));
+  if (!model.has_tokenizer()) return fail(Status::error(Code::kInvalidArgument, "this model has no tokenizer"));
   if (a.decode) {
     std::vector<int32_t> ids;
     for (const std::string& s : a.positional) {
       char* end = nullptr;
       long id = std::strtol(s.c_str(), &end, 10);
-      if (s.empty() || *end || id < 0 || size_t(id) >= wp->vocab_size())
-        return fail(Status::error(Code::kInvalidArgument, "--decode: '%s' is not a token id below %zu",
-                                  s.c_str(), wp->vocab_size()));
+      if (s.empty() || *end || id < 0 || id >= (model.arch() == Arch::kT5 ? model.t5_config().vocab_size : model.encoder_config().vocab_size))
+        return fail(Status::error(Code::kInvalidArgument, "--decode: '%s' is not a token id of this model", s.c_str()));
       ids.push_back(int32_t(id));
     }
-    std::printf("%s\n", wp->decode(ids.data(), ids.size()).c_str());
+    std::printf("%s\n", model.decode(ids.data(), ids.size()).c_str());
     return 0;
   }
   for (const std::string& text : a.positional) {
-    std::vector<int32_t> ids(text.size() * 3 + 3), types(ids.size());
-    Result<size_t> n = wp->encode(text, nullptr, ids.size(), false, ids.data(), types.data());
-    if (!n.ok()) return fail(n.status());
-    for (size_t i = 0; i < n.value(); ++i) std::printf("%s%d", i ? " " : "", ids[i]);
-    std::printf("\n");
-    for (size_t i = 0; i < n.value(); ++i) {
-      std::string_view t = wp->token(ids[i]);
-      std::printf("%s%.*s", i ? " " : "", int(t.size()), t.data());
-    }
+    Result<std::vector<int32_t>> ids = model.tokenize(text);
+    if (!ids.ok()) return fail(ids.status());
+    for (size_t i = 0; i < ids->size(); ++i) std::printf("%s%d", i ? " " : "", (*ids)[i]);
     std::printf("\n");
   }
   return 0;
@@ -382,7 +374,25 @@ int generate(const Model& model, const Args& a) {
   if (model.arch() != Arch::kT5) return fail(Status::error(Code::kInvalidArgument, "generate: %s is not an encoder-decoder", a.model.c_str()));
   if (!a.input_ids.empty()) return generate_ids(model, a);
   if (a.positional.empty()) usage("generate needs TEXT... or --input-ids IDS.npy");
-  return fail(Status::error(Code::kUnsupported, "generate: text input needs the SentencePiece tokenizer, not in this build yet"));
+  auto session = Session::create(model, options_for(model, a, 1));
+  if (!session.ok()) return fail(session.status());
+  Session& s = *session.value();
+  for (const std::string& text : a.positional) {
+    const GenerationOptions o = generation_options(s, a, text);
+    std::string_view t = text;
+    auto t0 = std::chrono::steady_clock::now();
+    Status st = s.generate(&t, 1, o);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (!st.ok()) return fail(st);
+    const Generated& g = s.generated();
+    for (size_t i = 0; i < g.sequences; ++i) {
+      std::string out = model.decode(g.tokens + i * g.length, g.length);
+      if (g.sequences > 1) std::printf("[%zu] ", i);
+      std::printf("%s\n", out.c_str());
+    }
+    std::fprintf(stderr, "  (%.1f ms, %zu tokens, %s)\n", ms, g.length - 1, isa_name(s.isa()));
+  }
+  return 0;
 }
 
 }  // namespace

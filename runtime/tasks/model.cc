@@ -33,7 +33,14 @@ Status bind(ModelImpl* m) {
   TERN_CHECK_OR_RETURN(fm.arch() >= fb::Arch::MIN && fm.arch() <= fb::Arch::MAX, Code::kUnsupported,
                        "model: architecture %d is not supported by this runtime", int(fm.arch()));
   m->arch = Arch(int(fm.arch()));
-  if (m->arch == Arch::kT5) return bind_t5(m->blob, &m->t5, &m->t5_weights);
+  if (m->arch == Arch::kT5) {
+    TERN_RETURN_IF_ERROR(bind_t5(m->blob, &m->t5, &m->t5_weights));
+    if (fm.tokenizer() && fm.tokenizer()->sentencepiece()) {
+      m->sentencepiece = std::make_unique<SentencePiece>();
+      TERN_RETURN_IF_ERROR(m->sentencepiece->init(*fm.tokenizer()->sentencepiece(), m->t5.vocab_size));
+    }
+    return Status();
+  }
   TERN_RETURN_IF_ERROR(bind_encoder(m->blob, &m->encoder, &m->weights));
   if (fm.labels()) {
     TERN_CHECK_OR_RETURN(int64_t(fm.labels()->size()) == m->encoder.num_labels, Code::kInvalidModel,
@@ -94,7 +101,27 @@ size_t Model::num_labels() const { return size_t(impl_->encoder.num_labels); }
 std::string_view Model::label(size_t id) const {
   return id < impl_->labels.size() ? impl_->labels[id] : std::string_view();
 }
-bool Model::has_tokenizer() const { return impl_->wordpiece != nullptr; }
+bool Model::has_tokenizer() const { return impl_->wordpiece || impl_->sentencepiece; }
+
+Result<std::vector<int32_t>> Model::tokenize(std::string_view text) const {
+  TERN_CHECK_OR_RETURN(has_tokenizer(), Code::kInvalidArgument, "this model has no tokenizer");
+  std::vector<int32_t> ids(text.size() * 3 + 8), types(ids.size());
+  const size_t text_bytes = text.size() * 4 + 64;
+  std::vector<uint64_t> scratch(SentencePiece::scratch_bytes(text_bytes) / 8 + 1);  // 8-byte aligned
+  Result<size_t> n = impl_->wordpiece
+                         ? impl_->wordpiece->encode(text, nullptr, ids.size(), false, ids.data(), types.data())
+                         : impl_->sentencepiece->encode(text, {reinterpret_cast<uint8_t*>(scratch.data()), text_bytes},
+                                                        ids.size(), false, ids.data());
+  if (!n.ok()) return n.status();
+  ids.resize(n.value());
+  return ids;
+}
+
+std::string Model::decode(const int32_t* ids, size_t count, bool skip_special) const {
+  if (impl_->sentencepiece) return impl_->sentencepiece->decode(ids, count, skip_special);
+  if (impl_->wordpiece) return impl_->wordpiece->decode(ids, count);
+  return std::string();
+}
 size_t Model::file_bytes() const { return impl_->blob.size(); }
 
 }  // namespace tern

@@ -32,6 +32,8 @@ struct SessionImpl {
   T5Buffers t5buf{};
   GeneratorPlan gen;
   int dec_logits = -1, dec_hidden = -1, dec_ids = -1, dec_mask = -1;  // run(): teacher forcing
+  int text_scratch = -1;  // SentencePiece working memory for generate(texts)
+  size_t text_bytes = 0;
   Generated generated;
   size_t src_len = 0, beams_now = 1;
 
@@ -83,6 +85,9 @@ void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s
   s->dec_mask = s->t5_memory.add(B * P * 4, 1, 2);
   s->dec_logits = s->t5_memory.add(B * P * size_t(c.vocab_size) * 4, 1, 2);
   s->dec_hidden = s->t5_memory.add(o.output_hidden_states ? size_t(c.num_decoder_layers + 1) * B * P * size_t(c.d_model) * 4 : 0, 1, 2);
+  // A text of max_seq tokens normalizes to ~4 bytes a token; 32 leaves room for long pieces.
+  s->text_bytes = o.max_seq * 32 + 64;
+  s->text_scratch = s->t5_memory.add(SentencePiece::scratch_bytes(s->text_bytes), 0, 0);
   s->t5_memory.plan();
 }
 
@@ -329,6 +334,33 @@ Status Session::generate(const int64_t* input_ids, const int64_t* attention_mask
   TERN_RETURN_IF_ERROR(load_ids("input_ids", input_ids, attention_mask, batch * seq, seq, s.model->t5.vocab_size,
                                 s.t5buf.src_ids, s.t5buf.src_mask));
   return s.generate_loaded(batch, seq, o);
+}
+
+Status Session::generate(const std::string_view* texts, size_t count, const GenerationOptions& o) {
+  SessionImpl& s = *impl_;
+  TERN_CHECK_OR_RETURN(s.is_t5(), Code::kInvalidArgument, "generate: this model is not an encoder-decoder");
+  const SentencePiece* sp = s.model->sentencepiece.get();
+  TERN_CHECK_OR_RETURN(sp != nullptr, Code::kInvalidArgument,
+                       "generate: this model has no tokenizer (convert it with its spiece.model, or pass token ids)");
+  TERN_CHECK_OR_RETURN(count >= 1 && count <= s.options.max_batch, Code::kInvalidArgument,
+                       "generate: %zu texts, the session was planned for 1..%zu", count, s.options.max_batch);
+  const size_t stride = s.options.max_seq;
+  const SentencePiece::Scratch scratch{s.t5_at<uint8_t>(s.text_scratch), s.text_bytes};
+  size_t lengths[4096], seq = 1;
+  for (size_t i = 0; i < count; ++i) {
+    Result<size_t> len = sp->encode(texts[i], scratch, stride, s.options.truncate, s.t5buf.src_ids + i * stride);
+    if (!len.ok()) return Status::error(len.status().code(), "text %zu: %s", i, len.status().message());
+    lengths[i] = len.value();
+    seq = std::max(seq, lengths[i]);
+  }
+  for (size_t i = 0; i < count; ++i) {  // pack rows to stride seq and pad (moving forward is safe)
+    std::memmove(s.t5buf.src_ids + i * seq, s.t5buf.src_ids + i * stride, lengths[i] * sizeof(int32_t));
+    for (size_t t = 0; t < seq; ++t) {
+      if (t >= lengths[i]) s.t5buf.src_ids[i * seq + t] = sp->pad_id();
+      s.t5buf.src_mask[i * seq + t] = t < lengths[i];
+    }
+  }
+  return s.generate_loaded(count, seq, o);
 }
 
 const Generated& Session::generated() const { return impl_->generated; }

@@ -83,4 +83,15 @@ int utf8_put(uint32_t cp, char* out) {
   return 4;
 }
 
+void clean_up_tokenization(std::string* text) {
+  static const char* const kFix[][2] = {{" .", "."},   {" ?", "?"},   {" !", "!"},   {" ,", ","},
+                                        {" ' ", "'"},  {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"},
+                                        {" 've", "'ve"}, {" 're", "'re"}};
+  for (const auto& f : kFix) {
+    const std::string from = f[0], to = f[1];
+    for (size_t p = text->find(from); p != std::string::npos; p = text->find(from, p + to.size()))
+      text->replace(p, from.size(), to);
+  }
+}
+
 }  // namespace tern

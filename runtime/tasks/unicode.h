@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace tern {
@@ -27,5 +28,8 @@ int unicode_nfd(uint32_t cp, uint32_t* out);
 bool utf8_next(std::string_view text, size_t* pos, uint32_t* cp);
 // Appends the UTF-8 of cp to out (room for 4 bytes); returns bytes written.
 int utf8_put(uint32_t cp, char* out);
+
+// Hugging Face's clean_up_tokenization: removes the space before . ? ! , and English contractions.
+void clean_up_tokenization(std::string* text);
 
 }  // namespace tern

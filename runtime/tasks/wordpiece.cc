@@ -1,5 +1,7 @@
 #include "tasks/wordpiece.h"
 
+#include "tasks/unicode.h"
+
 namespace tern {
 
 Status WordPiece::init(const fb::WordPiece& spec, int model_vocab_size) {
@@ -117,16 +119,7 @@ std::string WordPiece::decode(const int32_t* ids, size_t count) const {
       text.append(t);
     }
   }
-  // clean_up_tokenization_spaces
-  static const char* const kFix[][2] = {{" .", "."},     {" ?", "?"},     {" !", "!"},
-                                        {" ,", ","},     {" ' ", "'"},    {" n't", "n't"},
-                                        {" 'm", "'m"},   {" 's", "'s"},   {" 've", "'ve"},
-                                        {" 're", "'re"}};
-  for (const auto& f : kFix) {
-    std::string from = f[0], to = f[1];
-    for (size_t p = text.find(from); p != std::string::npos; p = text.find(from, p + to.size()))
-      text.replace(p, from.size(), to);
-  }
+  clean_up_tokenization(&text);
   return text;
 }
 

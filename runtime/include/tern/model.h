@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "tern/status.h"
 
@@ -69,6 +71,11 @@ class Model {
   size_t num_labels() const;
   std::string_view label(size_t id) const;  // "LABEL_<id>"-style names from id2label
   bool has_tokenizer() const;
+  // Convenience for tools (they allocate; Session::classify/generate do not): the ids the model's
+  // tokenizer gives a text, special tokens included, and the text of ids (special tokens skipped
+  // or kept; WordPiece always skips them).
+  Result<std::vector<int32_t>> tokenize(std::string_view text) const;
+  std::string decode(const int32_t* ids, size_t count, bool skip_special = true) const;
   size_t file_bytes() const;
 
   const ModelImpl& impl() const { return *impl_; }

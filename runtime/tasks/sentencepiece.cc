@@ -1,0 +1,425 @@
+#include "tasks/sentencepiece.h"
+
+#include <cfloat>
+#include <cstring>
+
+#include "tasks/unicode.h"
+
+namespace tern {
+namespace {
+
+constexpr char kSpaceSymbol[] = "\xe2\x96\x81";  // U+2581, what escape_whitespaces writes for ' '
+constexpr float kUnkPenalty = 10.0f;
+
+size_t utf8_len(std::string_view s) {  // length of the first character; 1 for invalid bytes
+  size_t pos = 0;
+  uint32_t cp;
+  return utf8_next(s, &pos, &cp) ? pos : 1;
+}
+
+// Python's str.isspace(), for the lstrip/rstrip of added tokens.
+bool is_python_space(uint32_t c) {
+  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+std::string_view strip_left(std::string_view s) {
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t next = pos;
+    uint32_t cp;
+    if (!utf8_next(s, &next, &cp) || !is_python_space(cp)) break;
+    pos = next;
+  }
+  return s.substr(pos);
+}
+
+std::string_view strip_right(std::string_view s) {
+  while (!s.empty()) {
+    size_t start = s.size() - 1;
+    while (start > 0 && (uint8_t(s[start]) & 0xC0) == 0x80) --start;
+    size_t pos = start;
+    uint32_t cp;
+    if (!utf8_next(s, &pos, &cp) || !is_python_space(cp)) break;
+    s = s.substr(0, start);
+  }
+  return s;
+}
+
+}  // namespace
+
+struct SentencePiece::Node {  // best segmentation of the normalized text ending at a byte
+  float score;
+  int32_t start;  // -1: unreached
+  int32_t id;
+  int32_t next;   // forward link, filled when the best path is read back
+};
+
+size_t SentencePiece::scratch_bytes(size_t text_bytes) {
+  return (text_bytes + 8) / 8 * 8 + (text_bytes + 1) * sizeof(Node);
+}
+
+Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) {
+  spec_ = &spec;
+  const uint32_t n = spec.pieces()->size();
+  TERN_CHECK_OR_RETURN(n > 0 && spec.scores()->size() == n && spec.types()->size() == n, Code::kInvalidModel,
+                       "tokenizer: %u pieces with %u scores and %u types", n, spec.scores()->size(), spec.types()->size());
+  TERN_CHECK_OR_RETURN(spec.vocab_size() >= int(n) && spec.vocab_size() <= model_vocab_size, Code::kInvalidModel,
+                       "tokenizer: vocab_size %d is not in %u..%d", spec.vocab_size(), n, model_vocab_size);
+  id_to_piece_.resize(size_t(spec.vocab_size()));
+  types_.resize(n);
+  min_score_ = FLT_MAX;
+  max_score_ = FLT_MIN;  // sentencepiece's initial value (the smallest positive float), kept for fidelity
+  for (uint32_t i = 0; i < n; ++i) {
+    const auto* p = spec.pieces()->Get(i);
+    const auto type = spec.types()->Get(i);
+    TERN_CHECK_OR_RETURN(p && p->size() > 0 && type >= fb::PieceType::MIN && type <= fb::PieceType::MAX,
+                         Code::kInvalidModel, "tokenizer: piece %u is empty or has an unknown type", i);
+    id_to_piece_[i] = std::string_view(p->c_str(), p->size());
+    types_[i] = uint8_t(type);
+    if (type == fb::PieceType::Normal || type == fb::PieceType::UserDefined || type == fb::PieceType::Unused) {
+      pieces_.emplace(id_to_piece_[i], int32_t(i));
+      max_piece_bytes_ = std::max(max_piece_bytes_, size_t(p->size()));
+    }
+    if (type == fb::PieceType::Normal) {
+      min_score_ = std::min(min_score_, spec.scores()->Get(i));
+      max_score_ = std::max(max_score_, spec.scores()->Get(i));
+    }
+  }
+  TERN_CHECK_OR_RETURN(!spec.byte_fallback(), Code::kUnsupported, "tokenizer: byte_fallback models are not supported yet");
+  unk_id_ = spec.unk_id();
+  eos_id_ = spec.eos_id();
+  pad_id_ = spec.pad_id() >= 0 ? spec.pad_id() : 0;
+  TERN_CHECK_OR_RETURN(unk_id_ >= 0 && uint32_t(unk_id_) < n && eos_id_ >= 0 && uint32_t(eos_id_) < n,
+                       Code::kInvalidModel, "tokenizer: unk or eos id outside the pieces");
+  if (spec.added_tokens())
+    for (const fb::AddedToken* a : *spec.added_tokens()) {
+      TERN_CHECK_OR_RETURN(a->id() >= 0 && a->id() < spec.vocab_size() && a->content()->size() > 0,
+                           Code::kInvalidModel, "tokenizer: added token '%s' has id %d", a->content()->c_str(), a->id());
+      if (uint32_t(a->id()) >= n) id_to_piece_[size_t(a->id())] = a->content()->string_view();
+    }
+  // The charsmap: a little-endian uint32 trie size, the darts-clone units, then NUL-terminated
+  // replacement strings the trie's values point into.
+  if (const auto* map = spec.precompiled_charsmap(); map && map->size() > 0) {
+    TERN_CHECK_OR_RETURN(map->size() >= 4, Code::kInvalidModel, "tokenizer: charsmap is truncated");
+    uint32_t trie_bytes;
+    std::memcpy(&trie_bytes, map->data(), 4);
+    TERN_CHECK_OR_RETURN(trie_bytes % 4 == 0 && trie_bytes >= 4 && trie_bytes <= map->size() - 4, Code::kInvalidModel,
+                         "tokenizer: charsmap trie of %u bytes does not fit in %u", trie_bytes, map->size());
+    TERN_CHECK_OR_RETURN(reinterpret_cast<uintptr_t>(map->data() + 4) % 4 == 0, Code::kInvalidModel,
+                         "tokenizer: charsmap is misaligned");
+    trie_ = reinterpret_cast<const uint32_t*>(map->data() + 4);
+    trie_units_ = trie_bytes / 4;
+    replacements_ = reinterpret_cast<const char*>(map->data() + 4 + trie_bytes);
+    replacements_bytes_ = map->size() - 4 - trie_bytes;
+  }
+  if (!spec.legacy()) {  // T5Tokenizer's unk_token_length: pieces of "<unk>" without a dummy prefix
+    std::vector<uint8_t> buf(scratch_bytes(64));
+    Scratch s{buf.data(), 64};
+    size_t count = 0;
+    auto counter = [&](int32_t) { return ++count, true; };
+    TERN_RETURN_IF_ERROR(encode_pieces(id_to_piece_[size_t(unk_id_)], false, s, counter));
+    unk_prefix_ids_ = count;
+  }
+  return Status();
+}
+
+// Longest charsmap rule matching a prefix of `in` (darts-clone common prefix search). Returns the
+// bytes consumed (0: no rule) and sets the replacement.
+size_t SentencePiece::normalize_prefix(std::string_view in, std::string_view* replacement) const {
+  if (!trie_) return 0;
+  auto offset = [](uint32_t unit) { return (unit >> 10) << ((unit & (1u << 9)) >> 6); };
+  size_t node = 0, best_len = 0;
+  uint32_t best_value = 0;
+  node ^= offset(trie_[0]);
+  for (size_t i = 0; i < in.size(); ++i) {
+    const uint8_t c = uint8_t(in[i]);
+    node ^= c;
+    if (node >= trie_units_) return 0;  // corrupt trie: treat as no rule
+    const uint32_t unit = trie_[node];
+    if ((unit & ((1u << 31) | 0xFF)) != c) break;
+    node ^= offset(unit);
+    if (node >= trie_units_) return 0;
+    if ((unit >> 8) & 1) {  // has a leaf: a rule ends here
+      best_len = i + 1;
+      best_value = trie_[node] & ((1u << 31) - 1);
+    }
+  }
+  if (best_len == 0 || best_value >= replacements_bytes_) return 0;
+  const char* r = replacements_ + best_value;
+  const void* end = std::memchr(r, '\0', replacements_bytes_ - best_value);
+  if (!end) return 0;
+  *replacement = std::string_view(r, size_t(static_cast<const char*>(end) - r));
+  return best_len;
+}
+
+// sentencepiece's Normalizer::Normalize: charsmap rules, leading/trailing/repeated whitespace
+// removed, the dummy prefix added, spaces escaped as U+2581. Invalid UTF-8 becomes U+FFFD.
+Result<size_t> SentencePiece::normalize(std::string_view in, bool dummy_prefix, char* out, size_t capacity) const {
+  const bool remove_ws = spec_->remove_extra_whitespaces(), escape = spec_->escape_whitespaces();
+  size_t n = 0;
+  bool overflow = false;
+  auto put = [&](std::string_view s) {
+    if (n + s.size() > capacity) return void(overflow = true);
+    std::memcpy(out + n, s.data(), s.size());
+    n += s.size();
+  };
+  auto next = [&](std::string_view text, std::string_view* piece) {
+    size_t len = normalize_prefix(text, piece);
+    if (len) return len;
+    size_t pos = 0;
+    uint32_t cp;
+    if (!utf8_next(text, &pos, &cp)) {
+      *piece = "\xef\xbf\xbd";
+      return size_t(1);
+    }
+    *piece = text.substr(0, pos);
+    return pos;
+  };
+  std::string_view piece;
+  if (remove_ws)
+    while (!in.empty()) {
+      size_t len = next(in, &piece);
+      if (piece != " ") break;
+      in.remove_prefix(len);
+    }
+  if (in.empty()) return size_t(0);
+  if (dummy_prefix) put(escape ? kSpaceSymbol : " ");
+  bool prev_space = remove_ws;
+  while (!in.empty()) {
+    size_t len = next(in, &piece);
+    in.remove_prefix(len);
+    if (prev_space)
+      while (!piece.empty() && piece[0] == ' ') piece.remove_prefix(1);
+    if (!piece.empty()) {
+      for (char c : piece) put(escape && c == ' ' ? std::string_view(kSpaceSymbol) : std::string_view(&c, 1));
+      prev_space = piece.back() == ' ';
+    }
+    if (!remove_ws) prev_space = false;
+  }
+  if (remove_ws) {
+    const std::string_view space = escape ? kSpaceSymbol : " ";
+    while (n >= space.size() && std::string_view(out + n - space.size(), space.size()) == space) n -= space.size();
+  }
+  TERN_CHECK_OR_RETURN(!overflow, Code::kResourceExhausted,
+                       "text is longer than this session planned for (plan a larger max_seq)");
+  return n;
+}
+
+// Normalizes `text` and emits the ids of its best segmentation (sentencepiece's EncodeOptimized).
+template <typename Emit>
+Status SentencePiece::encode_pieces(std::string_view text, bool dummy_prefix, const Scratch& s, Emit& emit) const {
+  char* norm = reinterpret_cast<char*>(s.data);
+  Result<size_t> len = normalize(text, dummy_prefix, norm, s.text_bytes);
+  if (!len.ok()) return len.status();
+  const size_t size = len.value();
+  Node* nodes = reinterpret_cast<Node*>(s.data + (s.text_bytes + 8) / 8 * 8);
+  for (size_t i = 0; i <= size; ++i) nodes[i] = Node{0.0f, -1, -1, -1};
+  nodes[0].start = 0;
+  const std::string_view normalized(norm, size);
+  const float unk_score = min_score_ - kUnkPenalty;
+  for (size_t start = 0; start < size;) {
+    const float base = nodes[start].score;
+    const size_t char_len = std::min(utf8_len(normalized.substr(start)), size - start);
+    bool single_char_piece = false;
+    const size_t limit = std::min(size - start, max_piece_bytes_);
+    for (size_t length = 1; length <= limit; ++length) {
+      auto it = pieces_.find(normalized.substr(start, length));
+      if (it == pieces_.end()) continue;
+      const int32_t id = it->second;
+      if (fb::PieceType(types_[size_t(id)]) == fb::PieceType::Unused) continue;
+      const double score = fb::PieceType(types_[size_t(id)]) == fb::PieceType::UserDefined
+                               ? double(float(length) * max_score_) - 0.1
+                               : double(spec_->scores()->Get(uint32_t(id)));
+      Node& target = nodes[start + length];
+      const double candidate = score + double(base);
+      if (target.start == -1 || candidate > double(target.score)) target = Node{float(candidate), int32_t(start), id, -1};
+      if (length == char_len) single_char_piece = true;
+    }
+    if (!single_char_piece) {
+      Node& target = nodes[start + char_len];
+      const float candidate = unk_score + base;
+      if (target.start == -1 || candidate > target.score) target = Node{candidate, int32_t(start), unk_id_, -1};
+    }
+    start += char_len;
+  }
+  // Read the best path back, link it forwards, then emit, merging runs of unknowns into one.
+  for (size_t end = size; end > 0;) {
+    const size_t start = size_t(nodes[end].start);
+    nodes[start].next = int32_t(end);
+    end = start;
+  }
+  bool prev_unk = false;
+  for (int32_t at = size ? 0 : -1; at >= 0 && size_t(at) < size; at = nodes[at].next) {
+    const int32_t id = nodes[nodes[at].next].id;
+    const bool unk = id == unk_id_;
+    if (!(unk && prev_unk) && !emit(id)) return Status();
+    prev_unk = unk;
+  }
+  return Status();
+}
+
+// One chunk of text between added tokens. Legacy: SentencePiece as configured. Non-legacy
+// (T5Tokenizer legacy=False): U+2581 in the text becomes a space, the first chunk gets a U+2581
+// prefix, no dummy prefix; a chunk starting with a space or U+2581 is encoded as "<unk>" + chunk
+// with the ids of "<unk>" dropped, so that its leading space survives normalization.
+template <typename Emit>
+Status SentencePiece::encode_chunk(std::string_view chunk, bool first, const Scratch& s, Emit& emit) const {
+  if (spec_->legacy()) return chunk.empty() ? Status() : encode_pieces(chunk, spec_->add_dummy_prefix(), s, emit);
+  const std::string_view unk = id_to_piece_[size_t(unk_id_)];
+  const size_t room = unk.size() + 3 + chunk.size();
+  TERN_CHECK_OR_RETURN(room <= s.text_bytes / 2, Code::kResourceExhausted,
+                       "text is longer than this session planned for (plan a larger max_seq)");
+  // Build the input at the end of the scratch; normalize() writes from the start and stops short.
+  char* tail = reinterpret_cast<char*>(s.data) + s.text_bytes - room;
+  size_t n = unk.size();
+  std::memcpy(tail, unk.data(), n);
+  if (first) std::memcpy(tail + n, kSpaceSymbol, 3), n += 3;
+  for (size_t i = 0; i < chunk.size();) {
+    if (chunk.substr(i, 3) == kSpaceSymbol) tail[n++] = ' ', i += 3;
+    else tail[n++] = chunk[i++];
+  }
+  std::string_view text(tail + unk.size(), n - unk.size());
+  if (text.empty()) return Status();
+  const Scratch front{s.data, s.text_bytes - room};
+  if (text[0] != ' ' && text.substr(0, 3) != kSpaceSymbol) return encode_pieces(text, false, front, emit);
+  size_t skip = unk_prefix_ids_;
+  auto dropping = [&](int32_t id) { return skip ? (--skip, true) : emit(id); };
+  return encode_pieces(std::string_view(tail, n), false, front, dropping);
+}
+
+Result<size_t> SentencePiece::encode(std::string_view text, const Scratch& s, size_t max_len, bool truncate,
+                                     int32_t* ids) const {
+  TERN_CHECK_OR_RETURN(max_len >= 1, Code::kInvalidArgument, "max_seq=0 cannot hold </s>");
+  for (size_t pos = 0; pos < text.size();) {
+    uint32_t cp;
+    size_t at = pos;
+    TERN_CHECK_OR_RETURN(utf8_next(text, &pos, &cp), Code::kInvalidArgument, "text: invalid UTF-8 at byte %zu", at);
+  }
+  size_t n = 0, total = 0;
+  auto emit = [&](int32_t id) {
+    if (n < max_len - 1) ids[n++] = id;
+    ++total;
+    return true;
+  };
+  // Split on added tokens (leftmost, then longest), honouring their lstrip/rstrip.
+  std::string_view rest = text;
+  for (bool first = true;; first = false) {
+    size_t best_pos = std::string_view::npos, best_len = 0;
+    const fb::AddedToken* best = nullptr;
+    if (spec_->added_tokens())
+      for (const fb::AddedToken* a : *spec_->added_tokens()) {
+        const size_t p = rest.find(a->content()->string_view());
+        if (p == std::string_view::npos) continue;
+        if (p < best_pos || (p == best_pos && a->content()->size() > best_len)) best_pos = p, best_len = a->content()->size(), best = a;
+      }
+    std::string_view chunk = rest.substr(0, best_pos);
+    if (best && best->lstrip()) chunk = strip_right(chunk);
+    // Non-legacy drops the lone U+2581 prefix when the text starts with an added token.
+    const bool lone_prefix = !spec_->legacy() && first && chunk.empty() && best;
+    if (!lone_prefix && !(spec_->legacy() && chunk.empty()))
+      TERN_RETURN_IF_ERROR(encode_chunk(chunk, first && !text.empty(), s, emit));
+    if (!best) break;
+    emit(best->id());
+    rest = rest.substr(best_pos + best_len);
+    if (best->rstrip()) rest = strip_left(rest);
+  }
+  // </s> last, unless the text already ends with it (T5Tokenizer's _add_eos_if_not_present).
+  const bool ends_with_eos = total > 0 && total == n && ids[n - 1] == eos_id_;
+  if (!ends_with_eos) {
+    TERN_CHECK_OR_RETURN(total + 1 <= max_len || truncate, Code::kResourceExhausted,
+                         "text is %zu tokens, more than the session's max_seq=%zu (plan a longer max_seq, "
+                         "or enable truncation)", total + 1, max_len);
+    ids[n++] = eos_id_;
+  }
+  return n;
+}
+
+bool SentencePiece::is_special(int32_t id) const {
+  if (id == eos_id_ || id == unk_id_ || id == pad_id_) return true;
+  if (spec_->added_tokens())
+    for (const fb::AddedToken* a : *spec_->added_tokens())
+      if (a->id() == id && a->special()) return true;
+  return false;
+}
+
+// sentencepiece's decoder on a run of pieces: control pieces vanish, <unk> shows as " ⁇ ", the
+// first piece loses its leading U+2581, every other U+2581 becomes a space.
+std::string SentencePiece::decode_pieces(const int32_t* ids, size_t count) const {
+  std::string out;
+  bool bos = true;
+  for (size_t i = 0; i < count; ++i) {
+    const fb::PieceType type = fb::PieceType(types_[size_t(ids[i])]);
+    if (type == fb::PieceType::Control) continue;
+    if (type == fb::PieceType::Unknown) {
+      out += " \xe2\x81\x87 ";
+      bos = false;
+      continue;
+    }
+    std::string_view piece = id_to_piece_[size_t(ids[i])];
+    if (bos && piece.substr(0, 3) == kSpaceSymbol) piece.remove_prefix(3);
+    bos = false;
+    for (size_t p = 0; p < piece.size();) {
+      if (piece.substr(p, 3) == kSpaceSymbol) out += ' ', p += 3;
+      else out += piece[p++];
+    }
+  }
+  return out;
+}
+
+namespace {
+std::string strip(const std::string& s) {  // Python's str.strip() for the ASCII whitespace pieces carry
+  const char* ws = " \t\n\r\v\f";
+  const size_t a = s.find_first_not_of(ws), b = s.find_last_not_of(ws);
+  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+}  // namespace
+
+// T5Tokenizer.decode: ids beyond the pieces (extra ids) are sub-texts of their own; each run of
+// pieces goes through convert_tokens_to_string (special pieces kept verbatim, each preceded by a
+// space unless the previous token was special); sub-texts joined with spaces, then cleaned up.
+std::string SentencePiece::decode(const int32_t* ids, size_t count, bool skip_special) const {
+  const size_t n_pieces = types_.size();
+  std::vector<std::string> sub_texts;
+  auto tokens_to_string = [&](const int32_t* run, size_t len) {
+    std::string out;
+    size_t start = 0;
+    bool prev_special = false;
+    for (size_t i = 0; i < len; ++i) {
+      if (!is_special(run[i])) {
+        prev_special = false;
+        continue;
+      }
+      if (!prev_special) out += ' ';
+      out += decode_pieces(run + start, i - start);
+      out += std::string(id_to_piece_[size_t(run[i])]);
+      prev_special = true;
+      start = i + 1;
+    }
+    out += decode_pieces(run + start, len - start);
+    return strip(out);
+  };
+  std::vector<int32_t> run;
+  for (size_t i = 0; i < count; ++i) {
+    const int32_t id = ids[i];
+    if (id < 0 || size_t(id) >= id_to_piece_.size() || id_to_piece_[size_t(id)].empty()) continue;
+    if (skip_special && is_special(id)) continue;
+    if (size_t(id) >= n_pieces) {
+      if (!run.empty()) {
+        std::string s = tokens_to_string(run.data(), run.size());
+        if (!s.empty()) sub_texts.push_back(s);
+        run.clear();
+      }
+      sub_texts.emplace_back(id_to_piece_[size_t(id)]);
+      continue;
+    }
+    run.push_back(id);
+  }
+  if (!run.empty()) sub_texts.push_back(tokens_to_string(run.data(), run.size()));
+  std::string text;
+  for (size_t i = 0; i < sub_texts.size(); ++i) text += (i ? " " : "") + sub_texts[i];
+  clean_up_tokenization(&text);
+  return text;
+}
+
+}  // namespace tern

@@ -1,0 +1,65 @@
+// SentencePiece unigram tokenization identical to Hugging Face's (slow) T5Tokenizer over
+// sentencepiece 0.1.97: added tokens matched verbatim first (with their lstrip/rstrip), then per
+// chunk the normalizer (precompiled charsmap, whitespace rules, dummy prefix) and Viterbi over the
+// pieces' scores (runs of unknown characters become one <unk>), then </s>. Legacy and non-legacy
+// (legacy=False) T5Tokenizer behaviour. Encoding allocates nothing: the caller gives scratch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tern/status.h"
+#include "tern_generated.h"
+
+namespace tern {
+
+class SentencePiece {
+ public:
+  // Builds the piece index (at model load). `spec` must outlive this object.
+  Status init(const fb::SentencePiece& spec, int model_vocab_size);
+
+  // Scratch for texts whose normalized form is at most `text_bytes` bytes.
+  static size_t scratch_bytes(size_t text_bytes);
+  struct Scratch {
+    uint8_t* data = nullptr;  // scratch_bytes(text_bytes), 8-byte aligned
+    size_t text_bytes = 0;
+  };
+
+  // T5Tokenizer(text).input_ids into ids (capacity max_len, </s> included). Longer: an error, or
+  // with `truncate` the first max_len - 1 tokens and </s>.
+  Result<size_t> encode(std::string_view text, const Scratch& scratch, size_t max_len, bool truncate,
+                        int32_t* ids) const;
+  // T5Tokenizer.decode(ids, skip_special_tokens), clean_up_tokenization_spaces as configured (true).
+  std::string decode(const int32_t* ids, size_t count, bool skip_special) const;
+  int32_t eos_id() const { return eos_id_; }
+  int32_t pad_id() const { return pad_id_; }
+
+ private:
+  struct Node;
+  template <typename Emit>
+  Status encode_chunk(std::string_view chunk, bool first, const Scratch& s, Emit& emit) const;
+  template <typename Emit>
+  Status encode_pieces(std::string_view text, bool dummy_prefix, const Scratch& s, Emit& emit) const;
+  Result<size_t> normalize(std::string_view in, bool dummy_prefix, char* out, size_t capacity) const;
+  size_t normalize_prefix(std::string_view in, std::string_view* replacement) const;
+  bool is_special(int32_t id) const;
+  std::string decode_pieces(const int32_t* ids, size_t count) const;
+
+  const fb::SentencePiece* spec_ = nullptr;
+  std::unordered_map<std::string_view, int32_t> pieces_;  // normal, user-defined and unused pieces
+  std::vector<std::string_view> id_to_piece_;
+  std::vector<uint8_t> types_;
+  size_t max_piece_bytes_ = 0;
+  float min_score_ = 0, max_score_ = 0;
+  int32_t unk_id_ = 0, eos_id_ = 1, pad_id_ = 0;
+  const uint32_t* trie_ = nullptr;  // precompiled charsmap: darts-clone units
+  size_t trie_units_ = 0;
+  const char* replacements_ = nullptr;
+  size_t replacements_bytes_ = 0;
+  size_t unk_prefix_ids_ = 0;  // non-legacy: ids "<unk>" encodes to (dropped after the prefix trick)
+};
+
+}  // namespace tern
