@@ -1,0 +1,79 @@
+// Kernel benchmark: GOP/s of every int8 GEMM kernel this CPU runs, on the shapes that matter
+// (M = 1 for a decoder step, M = 128 for an encoder), next to this core's measured VNNI peak.
+// Median of repeated runs. Usage: tern_kernel_bench [--quick]
+#include <algorithm>
+#include <functional>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+using namespace tern;
+
+double vnni_peak_macs(size_t iterations);
+
+namespace {
+
+double seconds_of(const std::function<void()>& f, int reps) {
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+template <typename F>
+void bench(const char*, F*, Isa, ...) {}  // kernels that are not int8 GEMMs
+
+struct Shape { size_t M, N, K; };
+
+void bench(const char* name, qgemm_kernel_type* fn, Isa isa, const Shape& s, const std::vector<int8_t>& a,
+           const std::vector<int8_t>& w, const std::vector<float>& as, const std::vector<float>& ws,
+           const std::vector<int32_t>& sums, const std::vector<float>& bias, std::vector<float>& c,
+           bool quick, double peak) {
+  if (!isa_supported(isa)) return;
+  const size_t kp = (s.K + 3) / 4 * 4;
+  auto run = [&] {
+    fn(s.M, s.N, s.K, a.data(), kp, as.data(), w.data(), ws.data(), sums.data(), bias.data(), c.data(), s.N,
+       Epilogue::kNone);
+  };
+  const double ops = 2.0 * double(s.M * s.N * s.K);
+  const int reps = quick ? 3 : std::min(200, std::max(5, int(2e9 / ops)));
+  const double gops = ops / seconds_of(run, reps) / 1e9;
+  std::printf("%-42s %6zu %6zu %6zu %10.1f %7.0f%%\n", name, s.M, s.N, s.K, gops, peak > 0 ? 100 * gops / peak : 0.0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  double peak = 0;
+  if (isa_supported(Isa::kAvx512Vnni)) {
+    const size_t iters = 20'000'000;
+    double s = seconds_of([&] { vnni_peak_macs(iters); }, 5);
+    peak = 2.0 * double(iters) * 16 * 64 / s / 1e9;
+    std::printf("int8 peak (register-only vpdpbusd zmm loop, 1 core): %.0f GOP/s\n", peak);
+  }
+  const Shape shapes[] = {{1, 768, 768}, {1, 3072, 768}, {1, 32128, 512}, {1, 2048, 512},
+                          {128, 2304, 768}, {128, 3072, 768}, {128, 768, 3072}, {32, 512, 512}};
+  std::mt19937 rng(1);
+  std::printf("%-42s %6s %6s %6s %10s %8s\n", "kernel", "M", "N", "K", "GOP/s", "of peak");
+  for (const Shape& s : shapes) {
+    const size_t kp = (s.K + 3) / 4 * 4, np = (s.N + 15) / 16 * 16;
+    std::vector<int8_t> a(s.M * kp), w(np * kp);
+    for (auto& v : a) v = int8_t(int(rng() % 255) - 127);
+    for (auto& v : w) v = int8_t(int(rng() % 255) - 127);
+    std::vector<float> as(s.M, 0.01f), ws(s.N, 0.01f), bias(s.N, 0.0f), c(s.M * s.N);
+    std::vector<int32_t> sums(np, 0);
+#define TERN_KERNEL(kind, name, isa) bench(#name, &name, isa, s, a, w, as, ws, sums, bias, c, quick, peak);
+#include "kernels/kernels.inc"
+#undef TERN_KERNEL
+  }
+  return 0;
+}
