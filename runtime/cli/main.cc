@@ -1,5 +1,8 @@
 // tern: the command-line front end (info, classify, tokenize, run). Exit codes: 0 ok, 1 bad input
 // or model (one line on stderr), 2 usage.
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -27,6 +30,8 @@ const char kUsage[] =
     "                [--num-return-sequences N]\n"
     "                [--input-ids IDS.npy [--attention-mask MASK.npy] --output OUT.npy\n"
     "                 [--output-scores SCORES.npy]]\n"
+    "       tern bench MODEL.tern [--batch B] [--seq S] [--new-tokens N] [--num-beams K]\n"
+    "                [--runs R] [--json]\n"
     "       tern run MODEL.tern --inputs DIR --outputs DIR [--output-hidden-states]\n"
     "                [--output-attentions]\n"
     "common: --threads N  --isa auto|ref|avx2|avx512vnni|neon|neondot\n"
@@ -61,6 +66,7 @@ struct Args {
   } gen;
   bool json = false, decode = false, hidden = false, attentions = false, truncate = false;
   size_t threads = 1, max_seq = 0;
+  size_t bench_batch = 1, bench_seq = 128, bench_new_tokens = 32, bench_runs = 20;
   Isa isa = Isa::kAuto;
 };
 
@@ -108,6 +114,10 @@ Args parse(int argc, char** argv) {
     else if (s == "--outputs") a.outputs = value();
     else if (s == "--threads") a.threads = parse_count("--threads", value());
     else if (s == "--max-seq") a.max_seq = parse_count("--max-seq", value());
+    else if (s == "--batch") a.bench_batch = parse_count("--batch", value());
+    else if (s == "--seq") a.bench_seq = parse_count("--seq", value());
+    else if (s == "--new-tokens") a.bench_new_tokens = parse_count("--new-tokens", value());
+    else if (s == "--runs") a.bench_runs = parse_count("--runs", value());
     else if (s == "--input-ids") a.input_ids = value();
     else if (s == "--attention-mask") a.attention_mask = value();
     else if (s == "--output") a.output = value();
@@ -395,6 +405,82 @@ int generate(const Model& model, const Args& a) {
   return 0;
 }
 
+// Peak resident set of this process, bytes.
+size_t peak_rss_bytes() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return size_t(u.ru_maxrss) * 1024;
+}
+
+int bench(const Model& model, const Args& a) {
+  // Model::load again under the clock: what a user's app pays at start-up (file already cached).
+  auto t0 = std::chrono::steady_clock::now();
+  auto reloaded = Model::load(a.model.c_str());
+  const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (!reloaded.ok()) return fail(reloaded.status());
+  const bool t5 = model.arch() == Arch::kT5;
+  const int vocab = t5 ? model.t5_config().vocab_size : model.encoder_config().vocab_size;
+  const size_t B = a.bench_batch, S = a.bench_seq, beams = a.gen.num_beams > 0 ? size_t(a.gen.num_beams) : 1;
+  SessionOptions o;
+  o.max_batch = B;
+  o.max_seq = S;
+  o.max_new_tokens = a.bench_new_tokens;
+  o.max_beams = beams;
+  o.isa = a.isa;
+  o.threads = a.threads;
+  t0 = std::chrono::steady_clock::now();
+  auto session = Session::create(model, o);
+  if (!session.ok()) return fail(session.status());
+  Session& s = *session.value();
+  std::vector<int64_t> ids(B * S);
+  uint64_t x = 88172645463325252ull;  // fixed pseudo-random ids, away from special tokens
+  for (auto& id : ids) x ^= x << 13, x ^= x >> 7, x ^= x << 17, id = 5 + int64_t(x % uint64_t(vocab - 5));
+  if (t5) for (size_t b = 0; b < B; ++b) ids[b * S + S - 1] = model.t5_config().eos_token_id;
+  GenerationOptions g;
+  g.max_new_tokens = g.min_new_tokens = int(a.bench_new_tokens);  // always the full length
+  g.num_beams = int(beams);
+  auto once = [&]() -> Status {
+    if (t5) return s.generate(ids.data(), nullptr, B, S, g);
+    Inputs in;
+    in.batch = B;
+    in.seq = S;
+    in.input_ids = ids.data();
+    return s.run(in);
+  };
+  Status st = once();  // warm-up, and the first-result time after load
+  const double first_ms = load_ms + std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (!st.ok()) return fail(st);
+  std::vector<double> ms;
+  for (size_t r = 0; r < a.bench_runs; ++r) {
+    auto t1 = std::chrono::steady_clock::now();
+    if (!(st = once()).ok()) return fail(st);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  const double median = ms[ms.size() / 2], p90 = ms[std::min(ms.size() - 1, ms.size() * 9 / 10)];
+  const double per_token = t5 ? median / double(a.bench_new_tokens) : 0;
+  if (a.json) {
+    std::printf("{\"model\": \"%s\", \"arch\": \"%s\", \"batch\": %zu, \"seq\": %zu, \"new_tokens\": %zu, "
+                "\"num_beams\": %zu, \"threads\": %zu, \"isa\": \"%s\", \"runs\": %zu, \"median_ms\": %.3f, "
+                "\"p90_ms\": %.3f, \"ms_per_token\": %.4f, \"load_ms\": %.3f, \"first_result_ms\": %.3f, "
+                "\"arena_bytes\": %zu, \"file_bytes\": %zu, \"peak_rss_bytes\": %zu, \"kernels\": \"%s\"}\n",
+                a.model.c_str(), arch_name(model.arch()), B, S, t5 ? a.bench_new_tokens : 0, beams, a.threads,
+                isa_name(s.isa()), ms.size(), median, p90, per_token, load_ms, first_ms, s.arena_bytes(),
+                model.file_bytes(), peak_rss_bytes(), s.kernel_names());
+    return 0;
+  }
+  std::printf("model:      %s (%s, %zu bytes)\n", a.model.c_str(), arch_name(model.arch()), model.file_bytes());
+  std::printf("workload:   batch %zu x %zu tokens", B, S);
+  if (t5) std::printf(", %zu new tokens, %zu beam(s)", a.bench_new_tokens, beams);
+  std::printf("; %zu thread(s), isa %s\n", a.threads, isa_name(s.isa()));
+  std::printf("latency:    median %.3f ms, p90 %.3f ms over %zu runs\n", median, p90, ms.size());
+  if (t5) std::printf("generation: %.3f ms per new token, %.1f tokens/s\n", per_token, 1000.0 / per_token * double(B));
+  std::printf("load:       %.3f ms; first result %.3f ms after load started\n", load_ms, first_ms);
+  std::printf("memory:     arena %zu bytes, peak resident %zu bytes\n", s.arena_bytes(), peak_rss_bytes());
+  std::printf("kernels:    %s\n", s.kernel_names());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -405,6 +491,7 @@ int main(int argc, char** argv) {
               : a.command == "tokenize" ? tokenize
               : a.command == "run" ? run
               : a.command == "generate" ? generate
+              : a.command == "bench" ? bench
               : nullptr;
   if (!cmd) usage("unknown command '" + a.command + "'");
   Result<std::unique_ptr<Model>> model = Model::load(a.model.c_str());
