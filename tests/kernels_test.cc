@@ -1,7 +1,9 @@
 // Every kernel in kernels.inc against a plain triple loop over unpacked weights, on awkward shapes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -101,6 +103,92 @@ void check_quantize_rows(const char* name, QuantizeRowsFn fn, Isa isa) {
   CHECK(q[5] == 0);   // K padding
   CHECK(s[1] == 1.0f);
   CHECK(q[8] == 0);
+  // Bit-identical to the reference on random rows of awkward lengths (the int8 path must not
+  // depend on the ISA).
+  std::mt19937 rng(3);
+  std::normal_distribution<float> g(0.0f, 3.0f);
+  for (size_t K : {1, 5, 16, 17, 63, 100, 769}) {
+    const size_t M = 3, ld = (K + 3) / 4 * 4 + 8;
+    std::vector<float> xs(M * K);
+    for (auto& v : xs) v = g(rng);
+    xs[1] = 0.5f * std::fabs(xs[0]);  // ties to even somewhere
+    std::vector<int8_t> a(M * ld, 7), b(M * ld, 7);
+    std::vector<float> sa(M), sb(M);
+    fn(M, K, xs.data(), K, a.data(), ld, sa.data());
+    qd8_quantize_rows__ref(M, K, xs.data(), K, b.data(), ld, sb.data());
+    CHECK(a == b);
+    CHECK(sa == sb);
+  }
+}
+
+// The reference GEMM is checked against exact sums too; softmax and activations against double.
+constexpr auto kRefGemmNN = &f32_gemm_nn_1x1__ref;
+
+void check_gemm_nn(const char* name, F32GemmNNFn fn, Isa isa) {
+  CAPTURE(name);
+  if (!cpu_runs(isa)) return;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g;
+  for (size_t M : {1, 2, 3, 4, 5, 9}) for (size_t N : {1, 15, 16, 17, 31, 32, 33, 70}) for (size_t K : {1, 3, 16, 64, 129}) {
+    const size_t lda = K + 3, ldb = N + 5, ldc = N + 2;
+    std::vector<float> a(M * lda), b(K * ldb), c(M * ldc, 99.0f), ref(M * ldc, 99.0f);
+    for (auto& v : a) v = g(rng);
+    for (auto& v : b) v = g(rng);
+    fn(M, N, K, a.data(), lda, b.data(), ldb, c.data(), ldc);
+    kRefGemmNN(M, N, K, a.data(), lda, b.data(), ldb, ref.data(), ldc);
+    for (size_t m = 0; m < M; ++m) {
+      for (size_t n = 0; n < N; ++n) {
+        double exact = 0;
+        for (size_t k = 0; k < K; ++k) exact += double(a[m * lda + k]) * b[k * ldb + n];
+        REQUIRE(std::fabs(c[m * ldc + n] - exact) <= 1e-5 * (1 + std::sqrt(double(K))) * (1 + std::fabs(exact)));
+        REQUIRE(std::fabs(ref[m * ldc + n] - exact) <= 1e-5 * (1 + std::sqrt(double(K))) * (1 + std::fabs(exact)));
+      }
+      for (size_t n = N; n < ldc; ++n) REQUIRE(c[m * ldc + n] == 99.0f);  // nothing written past N
+    }
+  }
+}
+
+void check_softmax(const char* name, SoftmaxFn fn, Isa isa) {
+  CAPTURE(name);
+  if (!cpu_runs(isa)) return;
+  std::mt19937 rng(9);
+  std::normal_distribution<float> g(0.0f, 4.0f);
+  for (size_t n : {1, 2, 15, 16, 17, 40, 129}) {
+    std::vector<float> x(n);
+    for (auto& v : x) v = g(rng);
+    x[0] = std::numeric_limits<float>::lowest();  // a masked key: exactly 0
+    if (n > 3) x[n - 1] = 88.0f;                   // a large score must not overflow
+    std::vector<float> y = x;
+    fn(y.data(), n);
+    double mx = -1e300, sum = 0;
+    for (float v : x) mx = std::max(mx, double(v));
+    for (float v : x) sum += std::exp(double(v) - mx);
+    for (size_t i = 0; i < n; ++i) {
+      const double exact = n == 1 ? 1.0 : std::exp(double(x[i]) - mx) / sum;
+      REQUIRE(std::fabs(y[i] - exact) <= 2e-6 * (exact + 1e-6));
+    }
+    if (n > 1) CHECK(y[0] == 0.0f);
+  }
+}
+
+void check_activation(const char* name, ActivationFn fn, Isa isa) {
+  CAPTURE(name);
+  if (!cpu_runs(isa)) return;
+  std::vector<float> x;
+  for (float v = -12.0f; v <= 12.0f; v += 0.0137f) x.push_back(v);
+  for (float v : {0.0f, -0.0f, 1e-7f, -1e-7f, 30.0f, -30.0f, 100.0f, -100.0f}) x.push_back(v);
+  for (Epilogue e : {Epilogue::kGeluErf, Epilogue::kGeluTanh, Epilogue::kTanh, Epilogue::kRelu}) {
+    CAPTURE(int(e));
+    std::vector<float> y = x;
+    fn(y.data(), y.size(), e);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double v = x[i], c = 0.7978845608028654;
+      const double exact = e == Epilogue::kGeluErf ? 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))
+                           : e == Epilogue::kGeluTanh ? 0.5 * v * (1 + std::tanh(c * (v + 0.044715 * v * v * v)))
+                           : e == Epilogue::kTanh ? std::tanh(v) : std::max(v, 0.0);
+      REQUIRE_MESSAGE(std::fabs(y[i] - exact) <= 3e-7 * (1 + std::fabs(exact)), "x=", x[i], " got ", y[i], " want ", exact);
+    }
+  }
 }
 
 }  // namespace

@@ -78,7 +78,7 @@ TEST_SUITE("session") {
     auto need = Session::required_arena_bytes(*model.value(), o);
     REQUIRE(need.ok());
     MESSAGE("bert_small arena, batch 1 x 128: ", need.value(), " bytes");
-    CHECK(need.value() <= 247808);
+    CHECK(need.value() <= 256000);  // 247808 + 8 KiB: attention keeps K^T of one head (vectorized Q.K^T)
   }
 
   TEST_CASE("bad inputs are errors, not crashes") {

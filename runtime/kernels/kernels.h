@@ -34,6 +34,14 @@ using HGemmFn = void (*)(size_t M, size_t N, size_t K, const float* A, size_t ld
 using QuantizeRowsFn = void (*)(size_t M, size_t K, const float* X, size_t ldx, int8_t* Q,
                                 size_t ldq, float* scale);
 
+// C[M, N] = A[M, K] . B[K, N] (all row-major with strides), f32: attention's Q.K^T and P.V.
+using F32GemmNNFn = void (*)(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B,
+                             size_t ldb, float* C, size_t ldc);
+// x[0..n) = exp(x - max(x)) / sum, in place.
+using SoftmaxFn = void (*)(float* x, size_t n);
+// x[0..n) = epilogue(x), in place (GELU exact or tanh-approx, tanh, ReLU).
+using ActivationFn = void (*)(float* x, size_t n, Epilogue epilogue);
+
 struct KernelTable {
   Isa isa = Isa::kRef;
   QGemmFn qgemm = nullptr;
@@ -44,6 +52,12 @@ struct KernelTable {
   const char* hgemm_name = "";
   QuantizeRowsFn quantize_rows = nullptr;
   const char* quantize_rows_name = "";
+  F32GemmNNFn gemm_nn = nullptr;
+  const char* gemm_nn_name = "";
+  SoftmaxFn softmax = nullptr;
+  const char* softmax_name = "";
+  ActivationFn activation = nullptr;
+  const char* activation_name = "";
 };
 
 // Declarations of every kernel in kernels.inc.
@@ -57,6 +71,10 @@ using hgemm_kernel_type = void(size_t, size_t, size_t, const float*, size_t, con
                                const float*, float*, size_t, Epilogue);
 using quantize_rows_kernel_type = void(size_t, size_t, const float*, size_t, int8_t*, size_t,
                                        float*);
+using gemm_nn_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const float*, size_t,
+                                 float*, size_t);
+using softmax_kernel_type = void(float*, size_t);
+using activation_kernel_type = void(float*, size_t, Epilogue);
 #undef TERN_KERNEL
 #define TERN_KERNEL(kind, name, isa) kind##_kernel_type name;
 #include "kernels/kernels.inc"

@@ -114,7 +114,7 @@ void qd8_quantize_rows__ref(size_t M, size_t K, const float* X, size_t ldx, int8
     const float* x = X + m * ldx;
     int8_t* q = Q + m * ldq;
     float absmax = 0;
-    for (size_t k = 0; k < K; ++k) absmax = std::fmax(absmax, std::fabs(x[k]));
+    for (size_t k = 0; k < K; ++k) absmax = std::fabs(x[k]) > absmax ? std::fabs(x[k]) : absmax;
     float inv = absmax > 0 ? 127.0f / absmax : 1.0f;
     scale[m] = absmax > 0 ? absmax / 127.0f : 1.0f;
     for (size_t k = 0; k < K; ++k) {
@@ -123,6 +123,35 @@ void qd8_quantize_rows__ref(size_t M, size_t K, const float* X, size_t ldx, int8
     }
     for (size_t k = K; k < kp; ++k) q[k] = 0;
   }
+}
+
+void f32_gemm_nn_1x1__ref(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B,
+                          size_t ldb, float* C, size_t ldc) {
+  for (size_t m = 0; m < M; ++m) {
+    float* c = C + m * ldc;
+    for (size_t n = 0; n < N; ++n) c[n] = 0;
+    for (size_t k = 0; k < K; ++k) {
+      const float a = A[m * lda + k];
+      const float* b = B + k * ldb;
+      for (size_t n = 0; n < N; ++n) c[n] += a * b[n];
+    }
+  }
+}
+
+void f32_softmax__ref(float* x, size_t n) {
+  float mx = x[0];
+  for (size_t i = 1; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  float sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (size_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void f32_activation__ref(float* x, size_t n, Epilogue epilogue) {
+  for (size_t i = 0; i < n; ++i) x[i] = apply_epilogue(x[i], epilogue);
 }
 
 }  // namespace tern

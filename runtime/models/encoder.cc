@@ -111,7 +111,8 @@ EncoderPlan plan_encoder(const EncoderConfig& c, size_t B, size_t T, bool keep_h
   p.mask = m.add(BT * 4, 0, kEnd);
   p.types = m.add(BT * 4, 0, kEnd);
   p.hidden = m.add((keep_hidden ? L + 1 : 1) * BT * H * f, 0, kEnd);
-  p.attentions = keep_attentions ? m.add(L * B * heads * T * T * f, 0, kEnd) : m.add(T * T * f, 3, 3);
+  p.attentions = m.add(keep_attentions ? L * B * heads * T * T * f : 0, 0, kEnd);
+  p.scores = m.add(attention_scratch_floats(T, T, H / heads) * f, 3, 3);
   p.normed = m.add(c.norm_first ? BT * H * f : 0, 1, 7);
   p.qkv = m.add(BT * 3 * H * f, 2, 3);
   p.ctx = m.add(BT * H * f, 3, 4);
@@ -130,9 +131,9 @@ EncoderPlan plan_encoder(const EncoderConfig& c, size_t B, size_t T, bool keep_h
 EncoderBuffers resolve_buffers(const EncoderPlan& p, uint8_t* arena) {
   auto f = [&](int i) { return reinterpret_cast<float*>(arena + p.memory.offset(i)); };
   auto n = [&](int i) { return reinterpret_cast<int32_t*>(arena + p.memory.offset(i)); };
-  return EncoderBuffers{n(p.ids),   n(p.mask),    n(p.types), f(p.hidden),
-                        f(p.attentions), f(p.qkv), f(p.ctx),   f(p.tmp),
-                        f(p.normed), f(p.ffn),    f(p.pooled), f(p.logits), f(p.probs)};
+  return EncoderBuffers{n(p.ids),    n(p.mask),  n(p.types),  f(p.hidden), f(p.attentions),
+                        f(p.scores), f(p.qkv),   f(p.ctx),    f(p.tmp),    f(p.normed),
+                        f(p.ffn),    f(p.pooled), f(p.logits), f(p.probs)};
 }
 
 namespace {
@@ -155,8 +156,8 @@ void embed(const EncoderConfig& c, const EncoderWeights& w, const EncoderBuffers
 }
 
 // BERT's self-attention: fused qkv rows [q | k | v], scores scaled by 1/sqrt(head_dim).
-void self_attend(const EncoderBuffers& buf, size_t batch, size_t seq, size_t heads, size_t head_dim,
-                 float* probs, bool keep_probs) {
+void self_attend(const OpContext& ctx, const EncoderBuffers& buf, size_t batch, size_t seq, size_t heads,
+                 size_t head_dim, float* probs, bool keep_probs) {
   const size_t H = heads * head_dim;
   Attention a;
   a.sequences = batch;
@@ -169,10 +170,11 @@ void self_attend(const EncoderBuffers& buf, size_t batch, size_t seq, size_t hea
   a.q_stride = a.kv_stride = 3 * H;
   a.key_mask = buf.mask;
   a.scale = 1.0f / std::sqrt(float(head_dim));
-  (keep_probs ? a.probs : a.scores) = probs;
+  a.scores = buf.scores;
+  if (keep_probs) a.probs = probs;
   a.ctx = buf.ctx;
   a.ctx_stride = H;
-  attention(a);
+  attention(ctx, a);
 }
 
 }  // namespace
@@ -193,7 +195,7 @@ void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContex
                                         : buf.attentions;
     if (!c.norm_first) {  // post-norm: BERT, torch default
       linear(ctx, L.qkv, in, H, M, buf.qkv, 3 * H, Epilogue::kNone);
-      self_attend(buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
+      self_attend(ctx, buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
       linear(ctx, L.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
       layer_norm(buf.tmp, in, M, H, L.attn_norm, eps, out);
       linear(ctx, L.ffn_in, out, H, M, buf.ffn, I, act);
@@ -202,7 +204,7 @@ void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContex
     } else {  // pre-norm: x + attn(norm1(x)), then x + ffn(norm2(x))
       layer_norm(in, nullptr, M, H, L.attn_norm, eps, buf.normed);
       linear(ctx, L.qkv, buf.normed, H, M, buf.qkv, 3 * H, Epilogue::kNone);
-      self_attend(buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
+      self_attend(ctx, buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
       linear(ctx, L.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
       if (out != in) std::memcpy(out, in, M * H * sizeof(float));
       add_inplace(out, buf.tmp, M * H);

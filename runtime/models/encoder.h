@@ -41,7 +41,8 @@ struct EncoderPlan {
   MemoryPlan memory;
   int ids, mask, types;           // int32 [B*T]
   int hidden;                     // f32 [(L+1 or 1), B*T, H]
-  int attentions;                 // f32 [L, B, heads, T, T] or a [T, T] scratch
+  int attentions;                 // f32 [L, B, heads, T, T] when kept
+  int scores;                     // attention scratch
   int qkv, ctx, tmp, normed, ffn; // f32 work buffers
   int act_q, act_scale;           // quantized activations
   int pooled, logits, probs;      // f32 [B, H], [B, labels], [B, labels]
@@ -54,7 +55,7 @@ EncoderPlan plan_encoder(const EncoderConfig& config, size_t max_batch, size_t m
 // Pointers into the arena for one run, resolved from the plan.
 struct EncoderBuffers {
   int32_t *ids, *mask, *types;
-  float *hidden, *attentions, *qkv, *ctx, *tmp, *normed, *ffn, *pooled, *logits, *probs;
+  float *hidden, *attentions, *scores, *qkv, *ctx, *tmp, *normed, *ffn, *pooled, *logits, *probs;
 };
 
 EncoderBuffers resolve_buffers(const EncoderPlan& plan, uint8_t* arena);

@@ -135,7 +135,7 @@ T5Plan plan_t5(const T5Config& c, size_t B, size_t S, size_t P, size_t beams, bo
   p.tmp = m->add(work * D * f, 0, 1);
   p.normed = m->add(work * D * f, 0, 1);
   p.ffn = m->add(work * ffn * f, 0, 1);
-  p.scores = m->add(std::max(S, P) * f, 0, 1);
+  p.scores = m->add(attention_scratch_floats(std::max(S, P), std::max(S, P), size_t(c.d_kv)) * f, 0, 1);
   p.cross_kv = m->add(Ld * B * S * 2 * inner * f, 0, 1);
   p.self_kv = m->add(Ld * p.rows * P * 2 * inner * f, 1, 1);
   p.kv_swap = m->add(beams > 1 ? p.rows * P * 2 * inner * f : 0, 1, 1);
@@ -225,7 +225,7 @@ void run_t5_encoder(const T5Config& c, const T5Weights& w, const OpContext& ctx,
     a.scores = buf.scores;
     a.ctx = buf.ctx;
     a.ctx_stride = inner;
-    attention(a);
+    attention(ctx, a);
     linear(ctx, L.self_out, buf.ctx, inner, M, buf.tmp, D, Epilogue::kNone);
     if (x != in) std::memcpy(x, in, M * D * sizeof(float));
     add_inplace(x, buf.tmp, M * D);
@@ -281,7 +281,7 @@ void run_t5_decoder_step(const T5Config& c, const T5Weights& w, const OpContext&
     self.scores = buf.scores;
     self.ctx = buf.ctx;
     self.ctx_stride = inner;
-    attention(self);
+    attention(ctx, self);
     linear(ctx, L.self_out, buf.ctx, inner, rows, buf.tmp, D, Epilogue::kNone);
     add_inplace(x, buf.tmp, rows * D);
 
@@ -304,7 +304,7 @@ void run_t5_decoder_step(const T5Config& c, const T5Weights& w, const OpContext&
     cross.scores = buf.scores;
     cross.ctx = buf.ctx;
     cross.ctx_stride = inner;
-    attention(cross);
+    attention(ctx, cross);
     linear(ctx, L.cross_out, buf.ctx, inner, rows, buf.tmp, D, Epilogue::kNone);
     add_inplace(x, buf.tmp, rows * D);
 

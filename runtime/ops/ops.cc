@@ -51,12 +51,16 @@ void linear(const OpContext& ctx, const Linear& op, const float* x, size_t ldx, 
             size_t ldy, Epilogue epilogue) {
   if (op.weight->dtype == fb::DType::I8)
     ctx.kernels.quantize_rows(M, op.in, x, ldx, ctx.act_q, ctx.act_q_stride, ctx.act_scale);
-  LinearTask task{&ctx, &op, x, ldx, M, y, ldy, epilogue};
+  // GEMM kernels fuse bias and ReLU; smooth activations run as a vectorized pass over the rows.
+  const bool fused = epilogue == Epilogue::kNone || epilogue == Epilogue::kRelu;
+  LinearTask task{&ctx, &op, x, ldx, M, y, ldy, fused ? epilogue : Epilogue::kNone};
   // Tiles of whole 16-channel blocks, about 4 per thread so that uneven cores even out.
   size_t threads = ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1;
   size_t tile = (op.out + threads * 4 - 1) / (threads * 4);
   tile = (tile + 15) / 16 * 16;
   pthreadpool_parallelize_1d_tile_1d(ctx.pool, linear_tile, &task, op.out, tile, 0);
+  if (!fused)
+    for (size_t m = 0; m < M; ++m) ctx.kernels.activation(y + m * ldy, op.out, epilogue);
 }
 
 void layer_norm(const float* x, const float* residual, size_t M, size_t dim, const Norm& norm,
@@ -82,45 +86,42 @@ void add_inplace(float* x, const float* y, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
-void attention(const Attention& a) {
+void attention(const OpContext& ctx, const Attention& a) {
+  const KernelTable& kt = ctx.kernels;
   const float masked = std::numeric_limits<float>::lowest();
+  const size_t dh = a.head_dim, keys = a.keys;
+  // Scratch: the scores of one (sequence, head) unless the caller keeps them, then K^T of the head.
+  float* k_t = a.probs ? a.scores : a.scores + a.queries * keys;
   for (size_t n = 0; n < a.sequences; ++n) {
     const size_t src = n / a.kv_group;
     for (size_t h = 0; h < a.heads; ++h) {
+      const float* k = a.k + src * a.kv_rows * a.kv_stride + h * dh;
+      for (size_t j = 0; j < keys; ++j)  // K^T [dh, keys]: Q.K^T becomes a plain row-major product
+        for (size_t d = 0; d < dh; ++d) k_t[d * keys + j] = k[j * a.kv_stride + d];
+      float* scores = a.probs ? a.probs + (n * a.heads + h) * a.queries * keys : a.scores;
+      kt.gemm_nn(a.queries, keys, dh, a.q + n * a.queries * a.q_stride + h * dh, a.q_stride, k_t, keys, scores, keys);
       for (size_t i = 0; i < a.queries; ++i) {
-        const size_t visible = a.causal ? std::min(a.keys, a.first_query_pos + i + 1) : a.keys;
-        float* p = a.probs ? a.probs + ((n * a.heads + h) * a.queries + i) * a.keys : a.scores;
-        const float* q = a.q + (n * a.queries + i) * a.q_stride + h * a.head_dim;
+        const size_t visible = a.causal ? std::min(keys, a.first_query_pos + i + 1) : keys;
+        float* row = scores + i * keys;
         const float* bias = a.bias ? a.bias + (h * a.bias_rows + a.first_query_pos + i) * a.bias_stride : nullptr;
-        float mx = masked;
+        const int32_t* mask = a.key_mask ? a.key_mask + src * a.key_mask_stride : nullptr;
         for (size_t j = 0; j < visible; ++j) {
-          const float* k = a.k + (src * a.kv_rows + j) * a.kv_stride + h * a.head_dim;
-          float s = 0;
-          for (size_t d = 0; d < a.head_dim; ++d) s += q[d] * k[d];
-          s *= a.scale;
+          float s = row[j] * a.scale;
           if (bias) s += bias[j];
-          if (a.key_mask && !a.key_mask[src * a.key_mask_stride + j]) s += masked;
-          p[j] = s;
-          mx = std::fmax(mx, s);
+          if (mask && !mask[j]) s += masked;
+          row[j] = s;
         }
-        float sum = 0;
-        for (size_t j = 0; j < visible; ++j) {
-          p[j] = std::exp(p[j] - mx);
-          sum += p[j];
-        }
-        const float inv = 1.0f / sum;
-        for (size_t j = 0; j < visible; ++j) p[j] *= inv;
-        for (size_t j = visible; j < a.keys && a.probs; ++j) p[j] = 0;
-        float* c = a.ctx + (n * a.queries + i) * a.ctx_stride + h * a.head_dim;
-        for (size_t d = 0; d < a.head_dim; ++d) c[d] = 0;
-        for (size_t j = 0; j < visible; ++j) {
-          const float pj = p[j];
-          const float* v = a.v + (src * a.kv_rows + j) * a.kv_stride + h * a.head_dim;
-          for (size_t d = 0; d < a.head_dim; ++d) c[d] += pj * v[d];
-        }
+        kt.softmax(row, visible);
+        for (size_t j = visible; j < keys; ++j) row[j] = 0;
       }
+      kt.gemm_nn(a.queries, dh, keys, scores, keys, a.v + src * a.kv_rows * a.kv_stride + h * dh, a.kv_stride,
+                 a.ctx + n * a.queries * a.ctx_stride + h * dh, a.ctx_stride);
     }
   }
+}
+
+size_t attention_scratch_floats(size_t queries, size_t keys, size_t head_dim) {
+  return queries * keys + head_dim * keys;
 }
 
 void rms_norm(const float* x, size_t M, size_t dim, const float* weight, float eps, float* y) {

@@ -63,12 +63,13 @@ struct Attention {
   bool causal = false;
   size_t first_query_pos = 0;
   float scale = 1.0f;
-  float* scores = nullptr;            // scratch [keys], or...
-  float* probs = nullptr;             // ...[sequences, heads, queries, keys] when the caller keeps them
+  float* scores = nullptr;            // scratch of attention_scratch_floats(queries, keys, head_dim)
+  float* probs = nullptr;             // [sequences, heads, queries, keys] when the caller keeps them
   float* ctx = nullptr;               // row (n * queries + i) at ctx + row * ctx_stride
   size_t ctx_stride = 0;
 };
-void attention(const Attention& a);
+void attention(const OpContext& ctx, const Attention& a);
+size_t attention_scratch_floats(size_t queries, size_t keys, size_t head_dim);
 
 // y = x * rsqrt(mean(x^2) + eps) * weight, per row of `dim` (T5's layer norm: no mean, no bias).
 void rms_norm(const float* x, size_t M, size_t dim, const float* weight, float eps, float* y);
