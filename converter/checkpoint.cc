@@ -30,11 +30,13 @@ std::string read_text_file(const std::string& path) {
 TensorMap read_weights_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw ConvertError(path + ": cannot open");
-  unsigned char head[8] = {0};
-  f.read(reinterpret_cast<char*>(head), 8);
-  // torch files start with a zip signature or a pickle PROTO opcode; anything else is safetensors.
-  bool torch = (head[0] == 'P' && head[1] == 'K') || head[0] == 0x80;
-  return torch ? read_torch_file(path) : read_safetensors(path);
+  unsigned char head[9] = {0};
+  f.read(reinterpret_cast<char*>(head), 9);
+  // By structure, not by the first byte alone: a safetensors header length can start with 0x80.
+  if (head[0] == 'P' && head[1] == 'K') return read_torch_file(path);  // zip
+  if (head[8] == '{') return read_safetensors(path);                    // u64 length, then JSON
+  if (head[0] == 0x80) return read_torch_file(path);                    // legacy pickle (PROTO)
+  throw ConvertError(path + ": not a safetensors file nor a torch checkpoint");
 }
 
 // model.safetensors.index.json / pytorch_model.bin.index.json: {"weight_map": {tensor: file}}.

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "checkpoint.h"
@@ -46,6 +47,25 @@ void mutate_and_read(const std::string& source, const std::string& scratch, int 
 }  // namespace
 
 TEST_SUITE("checkpoint_fuzz") {
+  TEST_CASE("a safetensors header length whose first byte is 0x80 is not taken for a pickle") {
+    std::vector<uint8_t> bytes = read_file(data("bert_small/ckpt_safetensors/model.safetensors"));
+    uint64_t len = 0;
+    std::memcpy(&len, bytes.data(), 8);
+    const uint64_t padded = (len + 256) / 256 * 256 + 0x80;  // JSON allows trailing spaces
+    std::vector<uint8_t> out(8);
+    std::memcpy(out.data(), &padded, 8);
+    out.insert(out.end(), bytes.begin() + 8, bytes.begin() + 8 + long(len));
+    out.insert(out.end(), padded - len, ' ');
+    out.insert(out.end(), bytes.begin() + 8 + long(len), bytes.end());
+    const std::string path = blob("header80.safetensors");
+    FILE* f = std::fopen(path.c_str(), "wb");
+    REQUIRE(f != nullptr);
+    std::fwrite(out.data(), 1, out.size(), f);
+    std::fclose(f);
+    REQUIRE(out[0] == 0x80);
+    CHECK(tc::read_weights_file(path).size() == tc::read_weights_file(data("bert_small/ckpt_safetensors/model.safetensors")).size());
+  }
+
   TEST_CASE("safetensors") {
     mutate_and_read(data("bert_small/ckpt_safetensors/model.safetensors"), blob("fuzz.safetensors"), 300);
   }

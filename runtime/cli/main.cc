@@ -1,7 +1,5 @@
 // tern: the command-line front end (info, classify, tokenize, run). Exit codes: 0 ok, 1 bad input
 // or model (one line on stderr), 2 usage.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -405,11 +403,17 @@ int generate(const Model& model, const Args& a) {
   return 0;
 }
 
-// Peak resident set of this process, bytes.
+// Peak resident set of this process, bytes: VmHWM, which (unlike getrusage's ru_maxrss) does not
+// carry over the high-water mark of whatever process exec'd this one.
 size_t peak_rss_bytes() {
-  struct rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  return size_t(u.ru_maxrss) * 1024;
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  size_t kb = 0;
+  while (std::fgets(line, sizeof(line), f))
+    if (std::strncmp(line, "VmHWM:", 6) == 0) kb = size_t(std::strtoull(line + 6, nullptr, 10));
+  std::fclose(f);
+  return kb * 1024;
 }
 
 int bench(const Model& model, const Args& a) {
