@@ -171,14 +171,58 @@ SessionOptions options_for(const Model& model, const Args& a, size_t batch) {
   return o;
 }
 
+void print_tensor_summary(const ModelImpl& m) {
+  size_t bytes[3] = {0, 0, 0};
+  float worst = 0;
+  std::string worst_name;
+  for (const TensorView& t : m.blob.tensors()) {
+    bytes[int(t.dtype)] += t.bytes;
+    if (t.quant_rel_error > worst) worst = t.quant_rel_error, worst_name = std::string(t.name);
+  }
+  std::printf("tensors:     %zu (f32 %zu B, f16 %zu B, int8 %zu B)\n", m.blob.tensors().size(), bytes[0], bytes[1], bytes[2]);
+  if (!worst_name.empty()) std::printf("quant error: worst relative L2 %.3g in '%s'\n", worst, worst_name.c_str());
+}
+
+int info_t5(const Model& model, const Args& a) {
+  const ModelImpl& m = model.impl();
+  const T5Config& c = model.t5_config();
+  std::printf("t5:          vocab %d, d_model %d, %d+%d layers, %d heads x d_kv %d, d_ff %d, %s%s, %s head\n",
+              c.vocab_size, c.d_model, c.num_layers, c.num_decoder_layers, c.num_heads, c.d_kv, c.d_ff,
+              c.gated ? "gated-" : "", c.activation == Activation::kRelu ? "relu" : "gelu_new",
+              c.tied_embeddings ? "tied" : "untied");
+  std::printf("tokens:      decoder start %d, eos %d, pad %d\n", c.decoder_start_token_id, c.eos_token_id, c.pad_token_id);
+  auto show = [](const char* what, const fb::GenerationConfig* g) {
+    std::printf("%-12s", what);
+    if (g->name() && g->name()->size()) std::printf(" %s", g->name()->c_str());
+    if (g->prefix() && g->prefix()->size()) std::printf(" (prefix \"%s\")", g->prefix()->c_str());
+    std::printf(" max_new_tokens %d, min_new_tokens %d, num_beams %d, length_penalty %g, no_repeat_ngram_size %d%s%s\n",
+                g->max_new_tokens(), g->min_new_tokens(), g->num_beams(), g->length_penalty(),
+                g->no_repeat_ngram_size(), g->early_stopping() ? ", early_stopping" : "", g->do_sample() ? ", do_sample" : "");
+  };
+  const fb::Model& fm = m.blob.model();
+  if (fm.generation()) show("generation:", fm.generation());
+  if (fm.tasks()) for (const auto* t : *fm.tasks()) show("task:", t);
+  std::printf("tokenizer:   %s\n", m.sentencepiece ? (fm.tokenizer()->sentencepiece()->legacy() ? "sentencepiece unigram (T5Tokenizer, legacy)" : "sentencepiece unigram (T5Tokenizer, legacy=False)") : "none (token ids only)");
+  print_tensor_summary(m);
+  SessionOptions o = options_for(model, a, 1);
+  o.max_seq = a.max_seq ? a.max_seq : 512;
+  o.max_new_tokens = 128;
+  o.max_beams = 4;
+  Result<size_t> arena = Session::required_arena_bytes(model, o);
+  if (arena.ok())
+    std::printf("arena:       %zu bytes for batch 1, %zu source tokens, 128 new tokens, 4 beams\n", arena.value(), o.max_seq);
+  return 0;
+}
+
 int info(const Model& model, const Args& a) {
   const ModelImpl& m = model.impl();
   const fb::Model& fm = m.blob.model();
-  const EncoderConfig& c = model.encoder_config();
   static const char* kAct[] = {"gelu", "gelu_tanh", "relu"};
   std::printf("file:        %s (%zu bytes, format %u.%u, by %s)\n", a.model.c_str(), model.file_bytes(),
               fm.version_major(), fm.version_minor(), fm.producer() ? fm.producer()->c_str() : "?");
   std::printf("arch:        %s (weights %s)\n", arch_name(model.arch()), fm.weights() ? fm.weights()->c_str() : "?");
+  if (model.arch() == Arch::kT5) return info_t5(model, a);
+  const EncoderConfig& c = model.encoder_config();
   std::printf("encoder:     vocab %d, hidden %d, layers %d, heads %d, ffn %d, %s, %s-norm\n",
               c.vocab_size, c.hidden_size, c.num_layers, c.num_heads, c.intermediate_size,
               kAct[int(c.activation)], c.norm_first ? "pre" : "post");
@@ -190,17 +234,7 @@ int info(const Model& model, const Args& a) {
   if (m.wordpiece)
     std::printf("             %zu tokens, lower_case %d, strip_accents %d\n", m.wordpiece->vocab_size(),
                 fm.tokenizer()->wordpiece()->do_lower_case(), fm.tokenizer()->wordpiece()->strip_accents());
-  size_t weights[3] = {0, 0, 0};
-  float worst = 0;
-  std::string worst_name;
-  for (const TensorView& t : m.blob.tensors()) {
-    weights[int(t.dtype)] += t.bytes;
-    if (t.quant_rel_error > worst) worst = t.quant_rel_error, worst_name = std::string(t.name);
-  }
-  std::printf("tensors:     %zu (f32 %zu B, f16 %zu B, int8 %zu B)\n", m.blob.tensors().size(),
-              weights[0], weights[1], weights[2]);
-  if (!worst_name.empty())
-    std::printf("quant error: worst relative L2 %.3g in '%s'\n", worst, worst_name.c_str());
+  print_tensor_summary(m);
   SessionOptions o = options_for(model, a, 1);
   Result<size_t> arena = Session::required_arena_bytes(model, o);
   if (arena.ok()) std::printf("arena:       %zu bytes for batch 1 x %zu tokens\n", arena.value(), o.max_seq);
