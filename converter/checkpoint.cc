@@ -27,6 +27,15 @@ std::string read_text_file(const std::string& path) {
   return s.str();
 }
 
+nlohmann::json read_json(const std::string& path, bool optional) {
+  if (optional && !file_exists(path)) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::exception&) {
+    throw ConvertError(path + ": not valid JSON");
+  }
+}
+
 TensorMap read_weights_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw ConvertError(path + ": cannot open");
@@ -41,12 +50,7 @@ TensorMap read_weights_file(const std::string& path) {
 
 // model.safetensors.index.json / pytorch_model.bin.index.json: {"weight_map": {tensor: file}}.
 static TensorMap read_sharded(const std::string& dir, const std::string& index_path) {
-  nlohmann::json index;
-  try {
-    index = nlohmann::json::parse(read_text_file(index_path));
-  } catch (const nlohmann::json::exception&) {
-    throw ConvertError(index_path + ": not valid JSON");
-  }
+  const nlohmann::json index = read_json(index_path);
   if (!index.contains("weight_map") || !index["weight_map"].is_object())
     throw ConvertError(index_path + ": no weight_map");
   std::set<std::string> files;

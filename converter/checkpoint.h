@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -33,6 +34,8 @@ TensorMap read_weights_file(const std::string& path);
 TensorMap read_checkpoint(const std::string& path);
 
 std::string read_text_file(const std::string& path);
+// A JSON file; with `optional`, a missing file reads as an empty object.
+nlohmann::json read_json(const std::string& path, bool optional = false);
 bool file_exists(const std::string& path);
 
 // bf16 bit pattern to f32.

@@ -96,12 +96,7 @@ int run(const Args& a) {
   }
   const std::string dir = dir_of(a.src);
   const std::string config_path = a.config.empty() ? dir + "/config.json" : a.config;
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(tc::read_text_file(config_path));
-  } catch (const nlohmann::json::exception&) {
-    throw tc::ConvertError(config_path + ": not valid JSON");
-  }
+  const nlohmann::json config = tc::read_json(config_path);
   const std::string arch = a.arch == "auto" ? detect_arch(config) : a.arch;
   tc::TensorMap tensors = tc::read_checkpoint(a.src);
   tc::ModelSpec spec;
@@ -110,15 +105,7 @@ int run(const Args& a) {
     spec = arch == "bert" ? tc::bert_spec(config, tensors) : tc::torch_encoder_spec(config, tensors);
     tokenizer = tc::read_wordpiece(dir, &spec.notes);
   } else if (arch == "t5") {
-    nlohmann::json generation = nlohmann::json::object();
-    if (tc::file_exists(dir + "/generation_config.json")) {
-      try {
-        generation = nlohmann::json::parse(tc::read_text_file(dir + "/generation_config.json"));
-      } catch (const nlohmann::json::exception&) {
-        throw tc::ConvertError(dir + "/generation_config.json: not valid JSON");
-      }
-    }
-    spec = tc::t5_spec(config, generation, tensors);
+    spec = tc::t5_spec(config, tc::read_json(dir + "/generation_config.json", true), tensors);
     tokenizer = tc::read_sentencepiece(dir, &spec.notes);
     if (tokenizer && tokenizer->sentencepiece->vocab_size > spec.t5.vocab_size)
       throw tc::ConvertError("tokenizer has " + std::to_string(tokenizer->sentencepiece->vocab_size) +

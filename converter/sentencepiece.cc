@@ -154,14 +154,7 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, std::
 
   // Hugging Face's T5Tokenizer: extra ids after the pieces (<extra_id_0> is the last id), added
   // tokens matched verbatim before SentencePiece runs.
-  nlohmann::json cfg = nlohmann::json::object();
-  if (file_exists(dir + "/tokenizer_config.json")) {
-    try {
-      cfg = nlohmann::json::parse(read_text_file(dir + "/tokenizer_config.json"));
-    } catch (const nlohmann::json::exception&) {
-      throw ConvertError(dir + "/tokenizer_config.json: not valid JSON");
-    }
-  }
+  const nlohmann::json cfg = read_json(dir + "/tokenizer_config.json", true);
   sp->legacy = !(cfg.contains("legacy") && cfg["legacy"] == false);
   const int extra_ids = cfg.contains("extra_ids") && cfg["extra_ids"].is_number_integer() ? cfg["extra_ids"].get<int>() : 100;
   sp->vocab_size = pieces + extra_ids;

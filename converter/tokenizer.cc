@@ -8,15 +8,6 @@
 namespace tern::convert {
 namespace {
 
-nlohmann::json read_json_if_present(const std::string& path) {
-  if (!file_exists(path)) return nlohmann::json::object();
-  try {
-    return nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::exception&) {
-    throw ConvertError(path + ": not valid JSON");
-  }
-}
-
 // A special token is a string or {"content": ...} (AddedToken).
 std::string token_text(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -41,8 +32,8 @@ std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vect
     wp->vocab.push_back(text.substr(pos, nl - pos));
     pos = nl + 1;
   }
-  nlohmann::json cfg = read_json_if_present(dir + "/tokenizer_config.json");
-  nlohmann::json special_map = read_json_if_present(dir + "/special_tokens_map.json");
+  nlohmann::json cfg = read_json(dir + "/tokenizer_config.json", true);
+  nlohmann::json special_map = read_json(dir + "/special_tokens_map.json", true);
   auto flag = [&](const char* key, bool fallback) {
     return cfg.contains(key) && cfg[key].is_boolean() ? cfg[key].get<bool>() : fallback;
   };
