@@ -6,6 +6,10 @@
                           shared torch_encoder fixture)
   bert_small/ckpt_f16_safetensors, ckpt_bf16_zip   the bert_small weights stored as f16 / bf16
   bert_small/ckpt_sharded_safetensors, ckpt_sharded_bin   the same weights in two shards + index
+  t5_inner/               a T5 whose d_kv * num_heads != d_model, with more decoder than encoder
+                          layers, non-default buckets/max distance, gated-gelu, untied head, and
+                          task_specific_params; references from scripts/bench/torch_models.py (which
+                          reproduces the Hugging Face fixtures token for token)
 Deterministic: fixed seeds."""
 import json
 import os
@@ -149,7 +153,48 @@ def bert_variants():
         json.dump(index, open(os.path.join(d, index_name), "w"), indent=2)
 
 
+def t5_inner():
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
+    import torch_models as tm
+    out = os.path.join(ROOT, "t5_inner")
+    shutil.rmtree(out, ignore_errors=True)
+    for d in ("ckpt_safetensors", "inputs", "fp32"):
+        os.makedirs(os.path.join(out, d))
+    config = {"architectures": ["T5ForConditionalGeneration"], "model_type": "t5", "vocab_size": 1100,
+              "d_model": 48, "d_kv": 8, "num_heads": 4, "d_ff": 80, "num_layers": 2, "num_decoder_layers": 3,
+              "relative_attention_num_buckets": 16, "relative_attention_max_distance": 20,
+              "feed_forward_proj": "gated-gelu", "tie_word_embeddings": False, "layer_norm_epsilon": 1e-6,
+              "decoder_start_token_id": 0, "eos_token_id": 1, "pad_token_id": 0,
+              "task_specific_params": {"translation_en_to_de": {"prefix": "translate English to German: ",
+                                                                "num_beams": 3, "max_length": 12,
+                                                                "early_stopping": True}}}
+    torch.manual_seed(61)
+    model = tm.T5(config).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.randn(p.shape) * (0.3 if "norm" not in name else 0.0) + (1.0 if "norm" in name else 0.0))
+            if "norm" in name:
+                p.mul_(1 + 0.2 * torch.randn(p.shape))
+    tm.save_safetensors(os.path.join(out, "ckpt_safetensors", "model.safetensors"), model.state_dict())
+    json.dump(config, open(os.path.join(out, "ckpt_safetensors", "config.json"), "w"), indent=2)
+    g = torch.Generator().manual_seed(62)
+    ids = torch.randint(3, 1000, (2, 30), generator=g)  # 30 > max_distance: the log buckets are used
+    ids[0, -1] = 1
+    ids[1, 17] = 1
+    ids[1, 18:] = 0
+    mask = (torch.arange(30)[None, :] < torch.tensor([[30], [18]])).long()
+    with torch.no_grad():
+        enc = model.encode(ids, mask)
+        seq = model.generate(ids, mask, 15)
+    np.save(os.path.join(out, "inputs", "input_ids.npy"), ids.numpy())
+    np.save(os.path.join(out, "inputs", "attention_mask.npy"), mask.numpy())
+    np.save(os.path.join(out, "fp32", "encoder_last_hidden_state.npy"), enc.numpy())
+    np.save(os.path.join(out, "fp32", "greedy_sequences.npy"), seq.numpy())
+    print("t5_inner greedy:", seq.tolist())
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     torch_encoder_prenorm()
     bert_variants()
+    t5_inner()

@@ -218,3 +218,50 @@ TEST_SUITE("t5") {
     }
   }
 }
+
+TEST_SUITE("t5") {
+  TEST_CASE("d_kv * heads != d_model, deeper decoder, config's buckets/distance, gated, untied") {
+    auto model = load("t5_inner_f32.tern");
+    const T5Config& c = model->t5_config();
+    REQUIRE(c.d_kv * c.num_heads != c.d_model);
+    REQUIRE(c.num_decoder_layers != c.num_layers);
+    auto ids = load_npy(data("t5_inner/inputs/input_ids.npy"));
+    auto mask = load_npy(data("t5_inner/inputs/attention_mask.npy"));
+    for (Isa isa : runnable_isas()) {
+      CAPTURE(isa_name(isa));
+      SessionOptions o;
+      o.max_batch = 2;
+      o.max_seq = size_t(ids.shape[1]);
+      o.max_new_tokens = 15;
+      o.isa = isa;
+      auto s = Session::create(*model, o);
+      REQUIRE(s.ok());
+      Inputs in{2, size_t(ids.shape[1]), ids.ints.data(), mask.ints.data()};
+      REQUIRE(s.value()->run(in).ok());
+      check_close(*s.value(), "encoder_last_hidden_state", load_npy(data("t5_inner/fp32/encoder_last_hidden_state.npy")).floats);
+      GenerationOptions g;
+      g.max_new_tokens = 15;
+      REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), g).ok());
+      auto ref = load_npy(data("t5_inner/fp32/greedy_sequences.npy"));
+      const Generated& out = s.value()->generated();
+      REQUIRE(out.length == size_t(ref.shape[1]));
+      for (size_t i = 0; i < ref.ints.size(); ++i) REQUIRE(out.tokens[i] == ref.ints[i]);
+    }
+  }
+
+  TEST_CASE("task_specific_params are kept and chosen by the input's prefix") {
+    auto model = load("t5_inner_f32.tern");
+    SessionOptions o;
+    o.max_new_tokens = 64;
+    o.max_beams = 8;
+    auto s = Session::create(*model, o);
+    REQUIRE(s.ok());
+    const GenerationOptions task = s.value()->generation_defaults("translate English to German: Hello");
+    CHECK(task.num_beams == 3);
+    CHECK(task.max_new_tokens == 11);  // max_length 12 counts the decoder start token
+    CHECK(task.early_stopping);
+    const GenerationOptions plain = s.value()->generation_defaults("summarize: Hello");
+    CHECK(plain.num_beams == 1);
+    CHECK(plain.max_new_tokens == 19);  // Hugging Face's default max_length 20
+  }
+}
