@@ -12,7 +12,8 @@
 namespace tern {
 namespace {
 
-constexpr size_t kChunk = 256;  // K bytes converted to unsigned at a time (4 rows: 1 KiB of stack)
+constexpr size_t kChunk = 256;     // K bytes converted to unsigned at a time (4 rows: 1 KiB of stack)
+constexpr size_t kPrefetch = 1024;  // bytes ahead in each weight stream (16 groups of 64)
 
 template <int MR, int NB>
 void tile(size_t kp, const int8_t* A, size_t lda, const int8_t* W, size_t block_stride, __m512i (&acc)[4][4]) {
@@ -33,6 +34,9 @@ void tile(size_t kp, const int8_t* A, size_t lda, const int8_t* W, size_t block_
     for (size_t k = 0; k < len; k += 4) {
       __m512i wv[NB];
       for (int j = 0; j < NB; ++j) wv[j] = _mm512_loadu_si512(w + j * block_stride + k * 16);
+      // One row (a decoder step) streams weights from memory: keep more lines in flight.
+      if (MR == 1)
+        for (int j = 0; j < NB; ++j) _mm_prefetch(reinterpret_cast<const char*>(w + j * block_stride + k * 16 + kPrefetch), _MM_HINT_T0);
       for (int r = 0; r < MR; ++r) {
         int32_t a4;
         std::memcpy(&a4, au[r] + k, 4);
