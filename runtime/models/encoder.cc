@@ -94,7 +94,7 @@ Status bind_encoder(const Blob& blob, EncoderConfig* config, EncoderWeights* w) 
 }
 
 EncoderPlan plan_encoder(const EncoderConfig& c, size_t B, size_t T, bool keep_hidden,
-                         bool keep_attentions) {
+                         bool keep_attentions, size_t threads) {
   EncoderPlan p;
   p.max_batch = B;
   p.max_seq = T;
@@ -112,7 +112,7 @@ EncoderPlan plan_encoder(const EncoderConfig& c, size_t B, size_t T, bool keep_h
   p.types = m.add(BT * 4, 0, kEnd);
   p.hidden = m.add((keep_hidden ? L + 1 : 1) * BT * H * f, 0, kEnd);
   p.attentions = m.add(keep_attentions ? L * B * heads * T * T * f : 0, 0, kEnd);
-  p.scores = m.add(attention_scratch_floats(T, T, H / heads) * f, 3, 3);
+  p.scores = m.add(threads * attention_scratch_floats(T, T, H / heads) * f, 3, 3);
   p.normed = m.add(c.norm_first ? BT * H * f : 0, 1, 7);
   p.qkv = m.add(BT * 3 * H * f, 2, 3);
   p.ctx = m.add(BT * H * f, 3, 4);

@@ -50,7 +50,7 @@ struct EncoderPlan {
 };
 
 EncoderPlan plan_encoder(const EncoderConfig& config, size_t max_batch, size_t max_seq,
-                         bool keep_hidden, bool keep_attentions);
+                         bool keep_hidden, bool keep_attentions, size_t threads);
 
 // Pointers into the arena for one run, resolved from the plan.
 struct EncoderBuffers {

@@ -113,7 +113,7 @@ int relative_position_bucket(int relative_position, bool bidirectional, int num_
 }
 
 T5Plan plan_t5(const T5Config& c, size_t B, size_t S, size_t P, size_t beams, bool keep_hidden,
-               MemoryPlan* m) {
+               size_t threads, MemoryPlan* m) {
   T5Plan p;
   p.max_batch = B;
   p.max_src = S;
@@ -135,7 +135,7 @@ T5Plan plan_t5(const T5Config& c, size_t B, size_t S, size_t P, size_t beams, bo
   p.tmp = m->add(work * D * f, 0, 1);
   p.normed = m->add(work * D * f, 0, 1);
   p.ffn = m->add(work * ffn * f, 0, 1);
-  p.scores = m->add(attention_scratch_floats(std::max(S, P), std::max(S, P), size_t(c.d_kv)) * f, 0, 1);
+  p.scores = m->add(threads * attention_scratch_floats(std::max(S, P), std::max(S, P), size_t(c.d_kv)) * f, 0, 1);
   p.cross_kv = m->add(Ld * B * S * 2 * inner * f, 0, 1);
   p.self_kv = m->add(Ld * p.rows * P * 2 * inner * f, 1, 1);
   p.kv_swap = m->add(beams > 1 ? p.rows * P * 2 * inner * f : 0, 1, 1);

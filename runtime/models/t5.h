@@ -53,7 +53,7 @@ struct T5Plan {
 
 // Adds the model's buffers to `memory` (steps: 0 = encoder, 1 = decoding, 2 = results).
 T5Plan plan_t5(const T5Config& c, size_t max_batch, size_t max_src, size_t max_positions,
-               size_t beams, bool keep_hidden, MemoryPlan* memory);
+               size_t beams, bool keep_hidden, size_t threads, MemoryPlan* memory);
 
 struct T5Buffers {
   int32_t *src_ids, *src_mask;

@@ -86,38 +86,61 @@ void add_inplace(float* x, const float* y, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
-void attention(const OpContext& ctx, const Attention& a) {
-  const KernelTable& kt = ctx.kernels;
+namespace {
+
+// Pairs (sequence, head) [begin, end) of an attention, with one thread's scratch.
+void attend(const KernelTable& kt, const Attention& a, size_t begin, size_t end, float* scratch) {
   const float masked = std::numeric_limits<float>::lowest();
   const size_t dh = a.head_dim, keys = a.keys;
   // Scratch: the scores of one (sequence, head) unless the caller keeps them, then K^T of the head.
-  float* k_t = a.probs ? a.scores : a.scores + a.queries * keys;
-  for (size_t n = 0; n < a.sequences; ++n) {
-    const size_t src = n / a.kv_group;
-    for (size_t h = 0; h < a.heads; ++h) {
-      const float* k = a.k + src * a.kv_rows * a.kv_stride + h * dh;
-      for (size_t j = 0; j < keys; ++j)  // K^T [dh, keys]: Q.K^T becomes a plain row-major product
-        for (size_t d = 0; d < dh; ++d) k_t[d * keys + j] = k[j * a.kv_stride + d];
-      float* scores = a.probs ? a.probs + (n * a.heads + h) * a.queries * keys : a.scores;
-      kt.gemm_nn(a.queries, keys, dh, a.q + n * a.queries * a.q_stride + h * dh, a.q_stride, k_t, keys, scores, keys);
-      for (size_t i = 0; i < a.queries; ++i) {
-        const size_t visible = a.causal ? std::min(keys, a.first_query_pos + i + 1) : keys;
-        float* row = scores + i * keys;
-        const float* bias = a.bias ? a.bias + (h * a.bias_rows + a.first_query_pos + i) * a.bias_stride : nullptr;
-        const int32_t* mask = a.key_mask ? a.key_mask + src * a.key_mask_stride : nullptr;
-        for (size_t j = 0; j < visible; ++j) {
-          float s = row[j] * a.scale;
-          if (bias) s += bias[j];
-          if (mask && !mask[j]) s += masked;
-          row[j] = s;
-        }
-        kt.softmax(row, visible);
-        for (size_t j = visible; j < keys; ++j) row[j] = 0;
+  float* k_t = a.probs ? scratch : scratch + a.queries * keys;
+  for (size_t pair = begin; pair < end; ++pair) {
+    const size_t n = pair / a.heads, h = pair % a.heads, src = n / a.kv_group;
+    const float* k = a.k + src * a.kv_rows * a.kv_stride + h * dh;
+    for (size_t j = 0; j < keys; ++j)  // K^T [dh, keys]: Q.K^T becomes a plain row-major product
+      for (size_t d = 0; d < dh; ++d) k_t[d * keys + j] = k[j * a.kv_stride + d];
+    float* scores = a.probs ? a.probs + (n * a.heads + h) * a.queries * keys : scratch;
+    kt.gemm_nn(a.queries, keys, dh, a.q + n * a.queries * a.q_stride + h * dh, a.q_stride, k_t, keys, scores, keys);
+    for (size_t i = 0; i < a.queries; ++i) {
+      const size_t visible = a.causal ? std::min(keys, a.first_query_pos + i + 1) : keys;
+      float* row = scores + i * keys;
+      const float* bias = a.bias ? a.bias + (h * a.bias_rows + a.first_query_pos + i) * a.bias_stride : nullptr;
+      const int32_t* mask = a.key_mask ? a.key_mask + src * a.key_mask_stride : nullptr;
+      for (size_t j = 0; j < visible; ++j) {
+        float s = row[j] * a.scale;
+        if (bias) s += bias[j];
+        if (mask && !mask[j]) s += masked;
+        row[j] = s;
       }
-      kt.gemm_nn(a.queries, dh, keys, scores, keys, a.v + src * a.kv_rows * a.kv_stride + h * dh, a.kv_stride,
-                 a.ctx + n * a.queries * a.ctx_stride + h * dh, a.ctx_stride);
+      kt.softmax(row, visible);
+      for (size_t j = visible; j < keys; ++j) row[j] = 0;
     }
+    kt.gemm_nn(a.queries, dh, keys, scores, keys, a.v + src * a.kv_rows * a.kv_stride + h * dh, a.kv_stride,
+               a.ctx + n * a.queries * a.ctx_stride + h * dh, a.ctx_stride);
   }
+}
+
+struct AttentionTask {
+  const OpContext* ctx;
+  const Attention* a;
+  size_t pairs, parts, scratch_floats;
+};
+
+void attend_part(void* arg, size_t part) {
+  const AttentionTask& t = *static_cast<const AttentionTask*>(arg);
+  attend(t.ctx->kernels, *t.a, t.pairs * part / t.parts, t.pairs * (part + 1) / t.parts,
+         t.a->scores + part * t.scratch_floats);
+}
+
+}  // namespace
+
+void attention(const OpContext& ctx, const Attention& a) {
+  // Contiguous ranges of (sequence, head) pairs, one per thread, each with its own scratch.
+  const size_t pairs = a.sequences * a.heads;
+  const size_t parts = std::min(pairs, std::max<size_t>(1, ctx.threads));
+  AttentionTask task{&ctx, &a, pairs, parts, attention_scratch_floats(a.queries, a.keys, a.head_dim)};
+  if (parts == 1) return attend_part(&task, 0);
+  pthreadpool_parallelize_1d(ctx.pool, attend_part, &task, parts, 0);
 }
 
 size_t attention_scratch_floats(size_t queries, size_t keys, size_t head_dim) {

@@ -19,6 +19,7 @@ struct OpContext {
   int8_t* act_q = nullptr;       // [max_rows, act_q_stride]
   float* act_scale = nullptr;    // [max_rows]
   size_t act_q_stride = 0;       // >= round_up(largest K, 4)
+  size_t threads = 1;            // threads in `pool`; attention scratch is planned per thread
 };
 
 struct Linear {
@@ -63,7 +64,7 @@ struct Attention {
   bool causal = false;
   size_t first_query_pos = 0;
   float scale = 1.0f;
-  float* scores = nullptr;            // scratch of attention_scratch_floats(queries, keys, head_dim)
+  float* scores = nullptr;            // scratch: threads x attention_scratch_floats(queries, keys, head_dim)
   float* probs = nullptr;             // [sequences, heads, queries, keys] when the caller keeps them
   float* ctx = nullptr;               // row (n * queries + i) at ctx + row * ctx_stride
   size_t ctx_stride = 0;

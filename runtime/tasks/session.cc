@@ -79,7 +79,7 @@ Status check_options(const ModelImpl& m, const SessionOptions& o) {
 void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s) {
   const T5Config& c = m.t5;
   const size_t P = o.max_new_tokens + 1, B = o.max_batch;
-  s->t5 = plan_t5(c, B, o.max_seq, P, o.max_beams, o.output_hidden_states, &s->t5_memory);
+  s->t5 = plan_t5(c, B, o.max_seq, P, o.max_beams, o.output_hidden_states, o.threads, &s->t5_memory);
   s->gen = plan_generator(B, o.max_beams, P, size_t(c.vocab_size), 1, &s->t5_memory);
   s->dec_ids = s->t5_memory.add(B * P * 4, 1, 2);
   s->dec_mask = s->t5_memory.add(B * P * 4, 1, 2);
@@ -93,7 +93,8 @@ void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s
 
 size_t planned_bytes(const ModelImpl& m, const SessionOptions& o) {
   if (m.arch != Arch::kT5)
-    return plan_encoder(m.encoder, o.max_batch, o.max_seq, o.output_hidden_states, o.output_attentions).memory.total_bytes();
+    return plan_encoder(m.encoder, o.max_batch, o.max_seq, o.output_hidden_states, o.output_attentions, o.threads)
+        .memory.total_bytes();
   SessionImpl s;
   plan_t5_session(m, o, &s);
   return s.t5_memory.total_bytes();
@@ -119,7 +120,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
     need = s->t5_memory.total_bytes();
   } else {
     s->plan = plan_encoder(s->model->encoder, o.max_batch, o.max_seq, o.output_hidden_states,
-                           o.output_attentions);
+                           o.output_attentions, o.threads);
     need = s->plan.memory.total_bytes();
   }
   if (arena) {
@@ -148,6 +149,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
     s->ctx.act_scale = reinterpret_cast<float*>(s->arena + s->plan.memory.offset(s->plan.act_scale));
     s->ctx.act_q_stride = s->plan.act_q_stride;
   }
+  s->ctx.threads = o.threads;
   if (o.threads > 1) {
     s->ctx.pool = pthreadpool_create(o.threads);
     TERN_CHECK_OR_RETURN(s->ctx.pool != nullptr, Code::kResourceExhausted,
