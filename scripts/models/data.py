@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Real sentences for the default models, from the gettext catalogs Debian packages ship
+(/usr/share/locale/<lang>/LC_MESSAGES/*.mo): the English msgid and its de/fr/es/it msgstr.
+
+Installs the fixed package list below (apt-get), reads only those packages' catalogs, cleans
+printf placeholders, accelerator marks and markup, drops untranslated and degenerate entries,
+removes duplicates, and splits train/validation/test deterministically by message (a hash of the
+English msgid), so no translation of a test message is ever seen in training.
+
+Writes OUT/langid_{train,val,test}.tsv (text, lang), OUT/ende_{train,val,test}.tsv (en, de) and
+OUT/stats.json. Usage: data.py OUT_DIR"""
+import hashlib
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+
+PACKAGES = ["git", "gnupg-l10n", "coreutils", "libc-l10n", "dpkg", "libglib2.0-data", "gettext", "wget",
+            "tar", "login", "bash", "binutils-common", "make", "apt", "libapt-pkg6.0", "libgnutls30",
+            "libexif12", "shared-mime-info", "appstream", "gsettings-desktop-schemas", "postgresql-client-15",
+            "diffutils", "findutils", "grep", "sed", "gzip", "util-linux-locales", "e2fsprogs", "procps"]
+LANGS = ["de", "fr", "es", "it"]
+
+
+def install():
+    missing = [p for p in PACKAGES if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
+                                                     text=True).stdout != "install ok installed"]
+    if missing:
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing, check=True,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), stdout=subprocess.DEVNULL)
+
+
+def catalogs(package, lang):
+    files = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True).stdout.split("\n")
+    return sorted(f for f in files if f.startswith(f"/usr/share/locale/{lang}/LC_MESSAGES/") and f.endswith(".mo"))
+
+
+def read_mo(path):
+    """msgid -> msgstr (first plural form; context dropped)."""
+    data = open(path, "rb").read()
+    magic = struct.unpack("<I", data[:4])[0]
+    order = "<" if magic == 0x950412DE else ">"
+    _, _, n, orig, trans = struct.unpack(order + "5I", data[:20])  # magic, revision, count, tables
+    out = {}
+    for i in range(n):
+        ol, oo = struct.unpack(order + "2I", data[orig + 8 * i: orig + 8 * i + 8])
+        tl, to = struct.unpack(order + "2I", data[trans + 8 * i: trans + 8 * i + 8])
+        msgid = data[oo: oo + ol].split(b"\0")[0]
+        msgstr = data[to: to + tl].split(b"\0")[0]
+        if not msgid:
+            continue  # the header
+        if b"\x04" in msgid:
+            msgid = msgid.split(b"\x04", 1)[1]
+        try:
+            out[msgid.decode("utf-8")] = msgstr.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return out
+
+
+PLACEHOLDER = re.compile(r"%(\d+\$)?[-+ #0']*(\d+|\*)?(\.(\d+|\*))?(hh|h|ll|l|L|q|j|z|t|I64|I32)?[diouxXeEfFgGaAcsSpn%]|"
+                         r"\$\{?\w+\}?|\{\w*\}|<[^>]{1,40}>|&\w+;")
+
+
+EMPTY_QUOTES = re.compile(r"[»«„“”\"'`‘’‚‹›]\s*[»«„“”\"'`‘’‚‹›]")
+
+
+def clean(text):
+    text = PLACEHOLDER.sub(" ", text)
+    text = re.sub(r"%[A-Za-z]", " ", text)                  # tool-specific formats (binutils %B, %P)
+    text = EMPTY_QUOTES.sub(" ", text)                       # quotes that held a placeholder
+    text = re.sub(r"(?<!\w)[_&](?=\w)", "", text)           # accelerator marks: _File, &Open
+    text = re.sub(r"\\[nt]|[\n\t\r]", " ", text)
+    text = re.sub(r"\s+", " ", text).strip(" :;,-*>=\"'`")
+    return text
+
+
+def usable(text):
+    letters = sum(c.isalpha() for c in text)
+    return 12 <= len(text) <= 200 and letters >= 0.6 * len(text) and len(text.split()) >= 2
+
+
+def split_of(msgid):
+    h = int(hashlib.sha256(msgid.encode("utf-8")).hexdigest()[:8], 16) % 100
+    return "test" if h < 5 else "val" if h < 10 else "train"
+
+
+def main(out):
+    install()
+    os.makedirs(out, exist_ok=True)
+    messages = {}  # msgid -> {lang: msgstr}
+    for package in PACKAGES:
+        for lang in LANGS:
+            for path in catalogs(package, lang):
+                for msgid, msgstr in read_mo(path).items():
+                    messages.setdefault(msgid, {})[lang] = msgstr
+    langid = {s: set() for s in ("train", "val", "test")}
+    ende = {s: set() for s in ("train", "val", "test")}
+    for msgid in sorted(messages):
+        en = clean(msgid)
+        if not usable(en):
+            continue
+        split = split_of(en)
+        langid[split].add((en, "en"))
+        for lang, msgstr in sorted(messages[msgid].items()):
+            t = clean(msgstr)
+            if usable(t) and t != en:
+                langid[split].add((t, lang))
+                if lang == "de":
+                    ende[split].add((en, t))
+    # A text must not appear in two splits (the same sentence can come from different msgids).
+    seen = {}
+    stats = {"packages": PACKAGES, "langid": {}, "ende": {}}
+    for split in ("test", "val", "train"):
+        rows = sorted(r for r in langid[split] if seen.setdefault(r[0], split) == split)
+        with open(os.path.join(out, f"langid_{split}.tsv"), "w") as f:
+            f.writelines(f"{t}\t{l}\n" for t, l in rows)
+        stats["langid"][split] = {l: sum(1 for r in rows if r[1] == l) for l in ["en"] + LANGS}
+        pairs = sorted(p for p in ende[split] if seen.get(p[0]) == split)
+        with open(os.path.join(out, f"ende_{split}.tsv"), "w") as f:
+            f.writelines(f"{e}\t{d}\n" for e, d in pairs)
+        stats["ende"][split] = len(pairs)
+    json.dump(stats, open(os.path.join(out, "stats.json"), "w"), indent=1)
+    print(json.dumps(stats["langid"]), json.dumps(stats["ende"]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
