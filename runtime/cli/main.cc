@@ -161,8 +161,7 @@ SessionOptions options_for(const Model& model, const Args& a, size_t batch) {
     o.max_new_tokens = a.gen.max_new_tokens > 0 ? size_t(a.gen.max_new_tokens) : 256;
     o.max_beams = a.gen.num_beams > 0 ? size_t(a.gen.num_beams) : 8;
   }
-  int positions = model.arch() == Arch::kT5 ? 0 : model.encoder_config().max_position_embeddings;
-  o.max_seq = a.max_seq ? a.max_seq : positions ? size_t(std::min(positions, 512)) : 512;
+  o.max_seq = a.max_seq;  // 0: the session takes the model's maximum
   o.truncate = a.truncate;
   o.isa = a.isa;
   o.threads = a.threads;
@@ -205,12 +204,12 @@ int info_t5(const Model& model, const Args& a) {
   std::printf("tokenizer:   %s\n", m.sentencepiece ? (fm.tokenizer()->sentencepiece()->legacy() ? "sentencepiece unigram (T5Tokenizer, legacy)" : "sentencepiece unigram (T5Tokenizer, legacy=False)") : "none (token ids only)");
   print_tensor_summary(m);
   SessionOptions o = options_for(model, a, 1);
-  o.max_seq = a.max_seq ? a.max_seq : 512;
   o.max_new_tokens = 128;
   o.max_beams = 4;
   Result<size_t> arena = Session::required_arena_bytes(model, o);
   if (arena.ok())
-    std::printf("arena:       %zu bytes for batch 1, %zu source tokens, 128 new tokens, 4 beams\n", arena.value(), o.max_seq);
+    std::printf("arena:       %zu bytes for batch 1, %zu source tokens, 128 new tokens, 4 beams\n", arena.value(),
+                o.max_seq ? o.max_seq : 512);
   return 0;
 }
 
@@ -237,7 +236,9 @@ int info(const Model& model, const Args& a) {
   print_tensor_summary(m);
   SessionOptions o = options_for(model, a, 1);
   Result<size_t> arena = Session::required_arena_bytes(model, o);
-  if (arena.ok()) std::printf("arena:       %zu bytes for batch 1 x %zu tokens\n", arena.value(), o.max_seq);
+  if (arena.ok())
+    std::printf("arena:       %zu bytes for batch 1 x %zu tokens\n", arena.value(),
+                o.max_seq ? o.max_seq : size_t(std::min(model.encoder_config().max_position_embeddings, 512)));
   return 0;
 }
 

@@ -57,6 +57,15 @@ Session::~Session() = default;
 
 namespace {
 
+// Defaults that depend on the model.
+SessionOptions resolve(const ModelImpl& m, SessionOptions o) {
+  if (o.max_seq == 0) {
+    const int positions = m.arch == Arch::kT5 ? 0 : m.encoder.max_position_embeddings;
+    o.max_seq = positions > 0 ? std::min<size_t>(size_t(positions), 512) : 512;
+  }
+  return o;
+}
+
 Status check_options(const ModelImpl& m, const SessionOptions& o) {
   TERN_CHECK_OR_RETURN(o.max_batch >= 1 && o.max_batch <= 4096, Code::kInvalidArgument,
                        "session: max_batch=%zu is not in 1..4096", o.max_batch);
@@ -102,13 +111,15 @@ size_t planned_bytes(const ModelImpl& m, const SessionOptions& o) {
 
 }  // namespace
 
-Result<size_t> Session::required_arena_bytes(const Model& model, const SessionOptions& o) {
+Result<size_t> Session::required_arena_bytes(const Model& model, const SessionOptions& options) {
+  const SessionOptions o = resolve(model.impl(), options);
   TERN_RETURN_IF_ERROR(check_options(model.impl(), o));
   return planned_bytes(model.impl(), o);
 }
 
-Result<std::unique_ptr<Session>> Session::create(const Model& model, const SessionOptions& o,
+Result<std::unique_ptr<Session>> Session::create(const Model& model, const SessionOptions& options,
                                                  void* arena, size_t arena_bytes) {
+  const SessionOptions o = resolve(model.impl(), options);
   TERN_RETURN_IF_ERROR(check_options(model.impl(), o));
   auto s = std::make_unique<SessionImpl>();
   s->model = &model.impl();

@@ -36,11 +36,12 @@ def load_safetensors(path):
     return out
 
 
-def save_safetensors(path, tensors):
+def save_safetensors(path, tensors, dtype="F32"):
     header, blobs, offset = {}, [], 0
     for name, t in tensors.items():
-        raw = t.contiguous().float().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        t = t.contiguous()
+        raw = (t.half() if dtype == "F16" else t.float()).numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
     h = json.dumps(header, separators=(",", ":")).encode()
@@ -183,6 +184,26 @@ class T5(nn.Module):
             x = x + self._attend(a, a.q(n), a.k(n), a.v(n), bias)
             x = x + self._ffn(blk.layer[1].DenseReluDense, blk.layer[1].layer_norm(x))
         return self.encoder.final_layer_norm(x)
+
+    def decode(self, enc, mask, dec_ids):
+        """Teacher-forced decoder over whole sequences (training): logits [B, T, vocab]."""
+        c, T = self.c, dec_ids.shape[1]
+        x = self.shared(dec_ids)
+        pos = torch.arange(T)
+        b = bucket(pos[None, :] - pos[:, None], False, c["relative_attention_num_buckets"], c["relative_attention_max_distance"])
+        causal = torch.triu(torch.full((T, T), torch.finfo(torch.float32).min), 1)
+        bias = self.decoder.block[0].layer[0].SelfAttention.relative_attention_bias(b).permute(2, 0, 1)[None] + causal
+        cross_mask = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+        for blk in self.decoder.block:
+            a, n = blk.layer[0].SelfAttention, blk.layer[0].layer_norm(x)
+            x = x + self._attend(a, a.q(n), a.k(n), a.v(n), bias)
+            e, n = blk.layer[1].EncDecAttention, blk.layer[1].layer_norm(x)
+            x = x + self._attend(e, e.q(n), e.k(enc), e.v(enc), cross_mask)
+            x = x + self._ffn(blk.layer[2].DenseReluDense, blk.layer[2].layer_norm(x))
+        x = self.decoder.final_layer_norm(x)
+        if self.tied:
+            x = x * c["d_model"] ** -0.5
+        return self.lm_head(x)
 
     @torch.no_grad()
     def generate(self, ids, mask, new_tokens, force_length=False):

@@ -17,7 +17,8 @@ namespace tern {
 
 struct SessionOptions {
   size_t max_batch = 1;
-  size_t max_seq = 128;               // tokens per sequence, special tokens included
+  size_t max_seq = 0;                 // tokens per sequence, special tokens included; 0: the
+                                      // model's max_position_embeddings (at most 512), else 512
   bool output_hidden_states = false;  // keep every layer's output (hidden_states.0 .. .L)
   bool output_attentions = false;     // keep every layer's attention maps
   bool truncate = false;              // text longer than max_seq: truncate (else an error)

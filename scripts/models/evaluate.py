@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Accuracy of the default models on data.py's test split, for PyTorch fp32, PyTorch dynamic int8
+(onednn) and tern int8 (tern-convert + `tern run` / `tern generate --input-ids`), plus how often
+tern int8 and PyTorch fp32 give the same label / the same tokens. tern's tokenizers are first
+checked against the Python tokenization on every test sentence. Writes the table into README.md
+between the accuracy markers. Usage: evaluate.py DATA_DIR MODELS_DIR BUILD_DIR"""
+import collections
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import sentencepiece as spm
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "bench"))
+import torch_models as tm  # noqa: E402
+from train_t5 import PREFIX, MAX_SRC, MAX_TGT, encode  # noqa: E402
+from wordpiece import WordPiece  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+LABELS = ["en", "de", "fr", "es", "it"]
+
+
+def read(path):
+    return [line.rstrip("\n").split("\t") for line in open(path, encoding="utf-8")]
+
+
+def tern(build, *args, stdin=None):
+    return subprocess.run([os.path.join(build, "tern"), *args], check=True, capture_output=True, text=True).stdout
+
+
+def pad(seqs):
+    width = max(map(len, seqs))
+    return np.array([s + [0] * (width - len(s)) for s in seqs], dtype=np.int64)
+
+
+# ---------------------------------------------------------------- metrics
+
+def chrf(hyps, refs, n=6, beta=2.0):
+    """Corpus chrF (character n-grams 1..6, spaces removed, beta 2), as sacrebleu's default."""
+    stats = [[0, 0, 0] for _ in range(n)]
+    for h, r in zip(hyps, refs):
+        h, r = h.replace(" ", ""), r.replace(" ", "")
+        for k in range(1, n + 1):
+            hc = collections.Counter(h[i: i + k] for i in range(len(h) - k + 1))
+            rc = collections.Counter(r[i: i + k] for i in range(len(r) - k + 1))
+            stats[k - 1][0] += sum((hc & rc).values())
+            stats[k - 1][1] += sum(hc.values())
+            stats[k - 1][2] += sum(rc.values())
+    p = sum(s[0] / s[1] if s[1] else 0 for s in stats) / n
+    r = sum(s[0] / s[2] if s[2] else 0 for s in stats) / n
+    return 0.0 if p + r == 0 else 100 * (1 + beta ** 2) * p * r / (beta ** 2 * p + r)
+
+
+def bleu(hyps, refs):
+    """Corpus BLEU-4 on whitespace tokens with the brevity penalty."""
+    match, total, hl, rl = [0] * 4, [0] * 4, 0, 0
+    for h, r in zip(hyps, refs):
+        h, r = h.split(), r.split()
+        hl, rl = hl + len(h), rl + len(r)
+        for k in range(1, 5):
+            hc = collections.Counter(tuple(h[i: i + k]) for i in range(len(h) - k + 1))
+            rc = collections.Counter(tuple(r[i: i + k]) for i in range(len(r) - k + 1))
+            match[k - 1] += sum((hc & rc).values())
+            total[k - 1] += max(0, len(h) - k + 1)
+    if min(match) == 0:
+        return 0.0
+    log = sum(math.log(m / t) for m, t in zip(match, total)) / 4
+    return 100 * math.exp(log) * (1.0 if hl > rl else math.exp(1 - rl / max(hl, 1)))
+
+
+def count_tokenizer_mismatches(build, blob, texts, expected):
+    """Texts whose `tern tokenize` ids differ from the training tokenization's."""
+    mismatches = 0
+    for i in range(0, len(texts), 200):
+        lines = tern(build, "tokenize", blob, *texts[i: i + 200]).strip().split("\n")
+        mismatches += sum([int(x) for x in line.split()] != e for line, e in zip(lines, expected[i: i + 200]))
+    return mismatches
+
+
+def generated(seq):
+    """The generated tokens of a sequence: after the start token, up to (not including) </s>."""
+    out = []
+    for t in seq[1:]:
+        if t == 1:
+            break
+        out.append(t)
+    return out
+
+
+# ---------------------------------------------------------------- langid
+
+def eval_langid(data, models, build, work):
+    test = read(os.path.join(data, "langid_test.tsv"))
+    ckpt = os.path.join(models, "langid")
+    tok = WordPiece([l.rstrip("\n") for l in open(os.path.join(ckpt, "vocab.txt"), encoding="utf-8")])
+    full = [tok.encode(t, 10 ** 6) for t, _ in test]
+    ids = [seq if len(seq) <= 64 else seq[:63] + seq[-1:] for seq in full]  # truncated as in training
+    blob = os.path.join(work, "langid.tern")
+    subprocess.run([os.path.join(build, "converter", "tern-convert"), ckpt, "-o", blob], check=True, capture_output=True)
+    mismatch = count_tokenizer_mismatches(build, blob, [t for t, _ in test], full)
+    fp32 = tm.load_bert(ckpt)
+    int8 = torch.quantization.quantize_dynamic(fp32, {nn.Linear}, dtype=torch.qint8)
+    preds = {"fp32": [], "int8": [], "tern": []}
+    for i in range(0, len(ids), 512):
+        x = torch.from_numpy(pad(ids[i: i + 512]))
+        mask = (x != 0).long()
+        with torch.no_grad():
+            preds["fp32"] += fp32(x, mask, torch.zeros_like(x))[0].argmax(-1).tolist()
+            preds["int8"] += int8(x, mask, torch.zeros_like(x))[0].argmax(-1).tolist()
+        d = tempfile.mkdtemp(dir=work)
+        np.save(os.path.join(d, "input_ids.npy"), x.numpy())
+        np.save(os.path.join(d, "attention_mask.npy"), mask.numpy())
+        tern(build, "run", blob, "--inputs", d, "--outputs", d)
+        preds["tern"] += np.load(os.path.join(d, "logits.npy")).argmax(-1).tolist()
+    gold = [LABELS.index(l) for _, l in test]
+    acc = {k: 100 * sum(p == g for p, g in zip(v, gold)) / len(gold) for k, v in preds.items()}
+    agree = 100 * sum(a == b for a, b in zip(preds["tern"], preds["fp32"])) / len(gold)
+    per_lang = {l: 100 * sum(p == g for p, g in zip(preds["tern"], gold) if g == i) / max(1, gold.count(i))
+                for i, l in enumerate(LABELS)}
+    return {"n": len(test), "accuracy": acc, "tern_vs_fp32_same_label": agree, "tokenizer_mismatches": mismatch,
+            "tern_per_language": per_lang}
+
+
+# ---------------------------------------------------------------- en-de
+
+def eval_ende(data, models, build, work):
+    test = read(os.path.join(data, "ende_test.tsv"))
+    ckpt = os.path.join(models, "en-de")
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(ckpt, "spiece.model"))
+    src = [encode(sp, PREFIX + en, MAX_SRC) for en, _ in test]
+    blob = os.path.join(work, "en-de.tern")
+    subprocess.run([os.path.join(build, "converter", "tern-convert"), ckpt, "-o", blob], check=True, capture_output=True)
+    texts = [PREFIX + en for en, _ in test]
+    mismatch = count_tokenizer_mismatches(build, blob, texts, [sp.encode(t) + [1] for t in texts])
+    fp32 = tm.load_t5(ckpt).float()
+    int8 = torch.quantization.quantize_dynamic(fp32, {nn.Linear}, dtype=torch.qint8)
+    outs = {"fp32": [], "int8": [], "tern": []}
+    new = MAX_TGT - 1
+    for i in range(0, len(src), 64):
+        x = torch.from_numpy(pad(src[i: i + 64]))
+        mask = (x != 0).long()
+        outs["fp32"] += fp32.generate(x, mask, new).tolist()
+        outs["int8"] += int8.generate(x, mask, new).tolist()
+        d = tempfile.mkdtemp(dir=work)
+        np.save(os.path.join(d, "ids.npy"), x.numpy())
+        np.save(os.path.join(d, "mask.npy"), mask.numpy())
+        tern(build, "generate", blob, "--input-ids", os.path.join(d, "ids.npy"), "--attention-mask",
+             os.path.join(d, "mask.npy"), "--output", os.path.join(d, "out.npy"), "--max-new-tokens", str(new),
+             "--num-beams", "1")
+        outs["tern"] += np.load(os.path.join(d, "out.npy")).tolist()
+    text = {k: [sp.decode([t for t in generated(s) if t < sp.get_piece_size()]) for s in v] for k, v in outs.items()}
+    refs = [de for _, de in test]
+    result = {"n": len(test), "tokenizer_mismatches": mismatch}
+    for k, hyps in text.items():
+        result[k] = {"chrF": chrf(hyps, refs), "BLEU": bleu(hyps, refs),
+                     "exact": 100 * sum(h == r for h, r in zip(hyps, refs)) / len(refs)}
+    result["tern_vs_fp32_same_tokens"] = 100 * sum(generated(a) == generated(b) for a, b in zip(outs["tern"], outs["fp32"])) / len(refs)
+    result["examples"] = [(en, de, h) for (en, de), h in list(zip(test, text["tern"]))[:5]]
+    return result
+
+
+def write_readme(results):
+    l, t = results["langid"], results["en-de"]
+    table = [
+        "| model (test split) | metric | PyTorch fp32 | PyTorch int8 | tern int8 | tern int8 = fp32 |",
+        "|---|---|---|---|---|---|",
+        f"| langid ({l['n']} sentences) | accuracy % | {l['accuracy']['fp32']:.2f} | {l['accuracy']['int8']:.2f} | "
+        f"{l['accuracy']['tern']:.2f} | {l['tern_vs_fp32_same_label']:.2f}% same label |",
+        f"| en-de ({t['n']} pairs, greedy) | chrF | {t['fp32']['chrF']:.2f} | {t['int8']['chrF']:.2f} | "
+        f"{t['tern']['chrF']:.2f} | {t['tern_vs_fp32_same_tokens']:.2f}% same tokens |",
+        f"| | BLEU | {t['fp32']['BLEU']:.2f} | {t['int8']['BLEU']:.2f} | {t['tern']['BLEU']:.2f} | |",
+        f"| | exact match % | {t['fp32']['exact']:.2f} | {t['int8']['exact']:.2f} | {t['tern']['exact']:.2f} | |",
+    ]
+    path = os.path.join(ROOT, "README.md")
+    readme = open(path, encoding="utf-8").read()
+    begin, end = "<!-- accuracy:begin (scripts/models/evaluate.py) -->", "<!-- accuracy:end -->"
+    block = begin + "\n" + "\n".join(table) + "\n" + end
+    if begin in readme:
+        readme = readme[: readme.index(begin)] + block + readme[readme.index(end) + len(end):]
+    open(path, "w", encoding="utf-8").write(readme if begin in readme else readme + "\n" + block + "\n")
+    print("\n".join(table))
+
+
+def main():
+    data, models, build = sys.argv[1:4]
+    torch.backends.quantized.engine = "onednn"
+    torch.set_num_threads(2)
+    work = tempfile.mkdtemp()
+    results = {}
+    if os.path.exists(os.path.join(models, "langid")):
+        results["langid"] = eval_langid(data, models, build, work)
+        print(json.dumps(results["langid"]))
+    if os.path.exists(os.path.join(models, "en-de")):
+        results["en-de"] = eval_ende(data, models, build, work)
+        print(json.dumps({k: v for k, v in results["en-de"].items() if k != "examples"}))
+    json.dump(results, open(os.path.join(models, "accuracy.json"), "w"), indent=1, ensure_ascii=False)
+    if len(results) == 2:
+        write_readme(results)
+
+
+if __name__ == "__main__":
+    main()
