@@ -31,7 +31,7 @@ bool isa_supported(Isa isa) {
   if (!cpuinfo_initialize()) return false;
   switch (isa) {
 #if CPUINFO_ARCH_X86 || CPUINFO_ARCH_X86_64
-    case Isa::kAvx2: return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
+    case Isa::kAvx2: return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c();
     case Isa::kAvx512Vnni:
       return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
              cpuinfo_has_x86_avx512vnni();
