@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, converts the bundled model and classifies a few
-# texts with it. Until trained default models exist (issue 5), the bundled model is the randomly
-# initialised bert_small test fixture: its labels (LABEL_0..4) carry no meaning.
+# The main job: installs what is missing, builds, converts the two bundled models (trained on real
+# Debian gettext catalogs by scripts/models/) with tern-convert, and runs them in int8:
+#   langid: names the language of a sentence (en, de, fr, es, it)
+#   en-de:  translates English to German (a small T5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTERN_BUILD_TESTS=OFF >/dev/null
 cmake --build build -j2 >/dev/null
-mkdir -p models
-build/converter/tern-convert tests/data/bert_small/ckpt_safetensors -o models/demo.tern
-build/tern info models/demo.tern
-build/tern classify models/demo.tern "Das Haus ist wunderbar." "Le fichier n'existe pas." \
-  "The file could not be opened: permission denied."
+build/converter/tern-convert models/langid -o models/langid.tern
+build/converter/tern-convert models/en-de -o models/en-de.tern
+echo
+build/tern classify models/langid.tern "Das Haus ist wunderbar." "Le fichier n'existe pas." \
+  "The file could not be opened: permission denied." "No se puede abrir el archivo." \
+  "Impossibile aprire il file."
+echo
+build/tern generate models/en-de.tern "translate English to German: File not found" \
+  "translate English to German: The file could not be opened." \
+  "translate English to German: Show the version and exit."

@@ -433,7 +433,7 @@ int generate(const Model& model, const Args& a) {
       if (g.sequences > 1) std::printf("[%zu] ", i);
       std::printf("%s\n", out.c_str());
     }
-    std::fprintf(stderr, "  (%.1f ms, %zu tokens, %s)\n", ms, g.length - 1, isa_name(s.isa()));
+    std::printf("    (%.1f ms, %zu new tokens, %s)\n", ms, g.length - 1, isa_name(s.isa()));
   }
   return 0;
 }

@@ -124,8 +124,11 @@ def eval_langid(data, models, build, work):
     agree = 100 * sum(a == b for a, b in zip(preds["tern"], preds["fp32"])) / len(gold)
     per_lang = {l: 100 * sum(p == g for p, g in zip(preds["tern"], gold) if g == i) / max(1, gold.count(i))
                 for i, l in enumerate(LABELS)}
+    samples = []  # for CI: per language, the first 3 test sentences PyTorch fp32 gets right
+    for i, lang in enumerate(LABELS):
+        samples += [[t, l] for (t, l), p in zip(test, preds["fp32"]) if l == lang and p == i][:3]
     return {"n": len(test), "accuracy": acc, "tern_vs_fp32_same_label": agree, "tokenizer_mismatches": mismatch,
-            "tern_per_language": per_lang}
+            "tern_per_language": per_lang, "samples": samples}
 
 
 # ---------------------------------------------------------------- en-de
@@ -163,6 +166,12 @@ def eval_ende(data, models, build, work):
                      "exact": 100 * sum(h == r for h, r in zip(hyps, refs)) / len(refs)}
     result["tern_vs_fp32_same_tokens"] = 100 * sum(generated(a) == generated(b) for a, b in zip(outs["tern"], outs["fp32"])) / len(refs)
     result["examples"] = [(en, de, h) for (en, de), h in list(zip(test, text["tern"]))[:5]]
+    # For CI: the first 5 test inputs with PyTorch fp32's tokens (tern f32 must match exactly), and
+    # the first 5 where tern int8 matched them too (the rate over all is reported above).
+    fp32_tokens = lambda i: [0] + generated(outs["fp32"][i]) + [1]
+    result["samples_f32"] = [[PREFIX + test[i][0], fp32_tokens(i)] for i in range(5)]
+    same = [i for i in range(len(test)) if generated(outs["tern"][i]) == generated(outs["fp32"][i])]
+    result["samples_int8"] = [[PREFIX + test[i][0], fp32_tokens(i)] for i in same[:5]]
     return result
 
 
@@ -200,6 +209,10 @@ def main():
     if os.path.exists(os.path.join(models, "en-de")):
         results["en-de"] = eval_ende(data, models, build, work)
         print(json.dumps({k: v for k, v in results["en-de"].items() if k != "examples"}))
+    samples = {"langid": results.get("langid", {}).pop("samples", []),
+               "en-de f32": results.get("en-de", {}).pop("samples_f32", []),
+               "en-de int8": results.get("en-de", {}).pop("samples_int8", [])}
+    json.dump(samples, open(os.path.join(models, "samples.json"), "w"), indent=1, ensure_ascii=False)
     json.dump(results, open(os.path.join(models, "accuracy.json"), "w"), indent=1, ensure_ascii=False)
     if len(results) == 2:
         write_readme(results)
