@@ -68,6 +68,32 @@ def main():
             cps = [ord(x) for x in d] + [0] * (4 - len(d))
             out.write("{0x%X,0x%X,0x%X,0x%X,0x%X},\n" % (cp, *cps))
     out.write("};\n")
+    # Canonical combining classes (non-zero only), as ranges (first, last, class).
+    out.write("static const uint32_t kCombiningClass[][3] = {\n")
+    start, cur = None, 0
+    for cp in range(0x110001):
+        c = unicodedata.combining(chr(cp)) if cp < 0x110000 and not 0xD800 <= cp <= 0xDFFF else 0
+        if c != cur:
+            if cur:
+                out.write("{0x%X,0x%X,%d},\n" % (start, cp - 1, cur))
+            start, cur = cp, c
+    out.write("};\n")
+    # Canonical compositions (a, b) -> c that NFC performs: pairs from canonical decompositions,
+    # kept only if Python's NFC composes them (which excludes the composition exclusions).
+    pairs = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF or 0xAC00 <= cp <= 0xD7A3:
+            continue
+        d = unicodedata.decomposition(chr(cp))
+        if not d or d.startswith("<"):
+            continue
+        parts = [int(x, 16) for x in d.split()]
+        if len(parts) == 2 and unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == chr(cp):
+            pairs.append((parts[0], parts[1], cp))
+    out.write("static const uint32_t kComposition[][3] = {\n")
+    for a, b, c in sorted(pairs):
+        out.write("{0x%X,0x%X,0x%X},\n" % (a, b, c))
+    out.write("};\n")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tasks/model_impl.h"
+#include "tasks/unicode.h"
 #include "tern/model.h"
 #include "test_util.h"
 
@@ -89,5 +90,55 @@ TEST_SUITE("wordpiece") {
     std::vector<int32_t> ids(64), types(64);
     for (const char* bad : {"\xff", "caf\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"})
       CHECK(wp.encode(bad, nullptr, 64, false, ids.data(), types.data()).status().code() == Code::kInvalidArgument);
+  }
+}
+
+TEST_SUITE("wordpiece") {
+  TEST_CASE("NFC as Python's unicodedata.normalize: ordering, blocking, Hangul, exclusions, singletons") {
+    // Expected values from Python 3.11 (Unicode 14.0) unicodedata.normalize("NFC", ...).
+    const std::vector<std::pair<std::vector<uint32_t>, std::vector<uint32_t>>> cases = {
+        {{0x65, 0x301}, {0xE9}},
+        {{0x61, 0x323, 0x302}, {0x1EAD}},
+        {{0x61, 0x302, 0x323}, {0x1EAD}},                 // canonical reordering first
+        {{0x1100, 0x1161, 0x11A8}, {0xAC01}},             // Hangul L + V + T
+        {{0xB47, 0xB3E}, {0xB4B}},                        // starter + starter
+        {{0x212B}, {0xC5}},                               // singleton
+        {{0x958}, {0x915, 0x93C}},                        // composition exclusion
+        {{0x344}, {0x308, 0x301}},
+        {{0x61, 0x301, 0x301}, {0xE1, 0x301}},            // the second mark is blocked
+        {{0x1E0B, 0x323}, {0x1E0D, 0x307}},
+        {{0x301, 0x61}, {0x301, 0x61}},                   // a leading mark has no starter
+        {{0x41, 0x30A, 0x301}, {0x1FA}},
+        {{0xF900}, {0x8C48}},
+    };
+    for (const auto& [in, want] : cases) {
+      CAPTURE(in.front());
+      std::vector<uint32_t> got;
+      auto emit = [&](uint32_t c) { got.push_back(c); };
+      NfcStream nfc;
+      for (uint32_t c : in) nfc.push(c, emit);
+      nfc.flush(emit);
+      CHECK(got == want);
+    }
+    // More marks than the stream holds: passed on, none lost.
+    std::vector<uint32_t> got;
+    auto emit = [&](uint32_t c) { got.push_back(c); };
+    NfcStream nfc;
+    nfc.push('x', emit);
+    for (int i = 0; i < 40; ++i) nfc.push(0x301, emit);
+    nfc.push('y', emit);
+    nfc.flush(emit);
+    CHECK(got.size() == 42);
+  }
+
+  TEST_CASE("decomposed input tokenizes as its composed form (BertTokenizer applies NFC)") {
+    // The bundled langid vocab keeps accents, so "é" has pieces of its own: without NFC the
+    // decomposed spelling would become [UNK].
+    auto model = Model::load(blob("langid.tern").c_str());
+    REQUIRE(model.ok());
+    const WordPiece& wp = *model.value()->impl().wordpiece;
+    const std::vector<int32_t> composed = encode(wp, "V\xc3\xadnculo caf\xc3\xa9", nullptr);
+    CHECK(encode(wp, "Vi\xcc\x81nculo cafe\xcc\x81", nullptr) == composed);
+    for (int32_t id : composed) CHECK(wp.token(id) != "[UNK]");
   }
 }

@@ -1,6 +1,7 @@
 #include "tasks/unicode.h"
 
 #include <algorithm>
+#include <utility>
 #include <iterator>
 
 namespace tern {
@@ -47,6 +48,27 @@ int unicode_nfd(uint32_t cp, uint32_t* out) {
   int n = 0;
   for (int i = 1; i < 5 && (*it)[i]; ++i) out[n++] = (*it)[i];
   return n;
+}
+
+uint8_t canonical_class(uint32_t cp) {
+  const auto* it = std::upper_bound(std::begin(kCombiningClass), std::end(kCombiningClass), cp,
+                                    [](uint32_t v, const uint32_t* r) { return v < r[0]; });
+  if (it == std::begin(kCombiningClass)) return 0;
+  --it;
+  return cp <= (*it)[1] ? uint8_t((*it)[2]) : 0;
+}
+
+uint32_t compose(uint32_t a, uint32_t b) {
+  constexpr uint32_t kSBase = 0xAC00, kLBase = 0x1100, kVBase = 0x1161, kTBase = 0x11A7;
+  if (a >= kLBase && a < kLBase + 19 && b >= kVBase && b < kVBase + 21)  // Hangul L + V
+    return kSBase + ((a - kLBase) * 21 + (b - kVBase)) * 28;
+  if (a >= kSBase && a < kSBase + 11172 && (a - kSBase) % 28 == 0 && b > kTBase && b < kTBase + 28)
+    return a + (b - kTBase);  // Hangul LV + T
+  const auto* it = std::lower_bound(std::begin(kComposition), std::end(kComposition), std::make_pair(a, b),
+                                    [](const uint32_t* r, std::pair<uint32_t, uint32_t> v) {
+                                      return r[0] < v.first || (r[0] == v.first && r[1] < v.second);
+                                    });
+  return it != std::end(kComposition) && (*it)[0] == a && (*it)[1] == b ? (*it)[2] : 0;
 }
 
 bool utf8_next(std::string_view text, size_t* pos, uint32_t* cp) {

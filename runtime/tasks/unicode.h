@@ -23,6 +23,78 @@ int unicode_lower(uint32_t cp, uint32_t* out);
 // NFD of one code point (canonical, recursive; Hangul by formula): 1..4 code points.
 int unicode_nfd(uint32_t cp, uint32_t* out);
 
+// Canonical combining class (0 for starters).
+uint8_t canonical_class(uint32_t cp);
+// The canonical composite of a + b that NFC forms (Hangul by formula), or 0.
+uint32_t compose(uint32_t a, uint32_t b);
+
+// NFC over a stream of code points, as unicodedata.normalize("NFC"): canonical decomposition,
+// canonical ordering of combining marks, then canonical composition. Holds only the current
+// starter and the marks after it (at most kMax; longer runs of marks are passed on uncomposed).
+class NfcStream {
+ public:
+  template <typename Emit>
+  void push(uint32_t cp, Emit& emit) {
+    uint32_t parts[4];
+    const int n = unicode_nfd(cp, parts);
+    for (int i = 0; i < n; ++i) order(parts[i], emit);
+  }
+  template <typename Emit>
+  void flush(Emit& emit) {
+    release_marks(emit);
+    for (int i = 0; i < held_; ++i) emit(out_[i]);
+    held_ = 0;
+    has_starter_ = false;
+  }
+
+ private:
+  static constexpr int kMax = 32;
+  // Marks wait until the next starter so they can be put in canonical order.
+  template <typename Emit>
+  void order(uint32_t c, Emit& emit) {
+    const uint8_t cc = canonical_class(c);
+    if (cc != 0 && marks_ < kMax) {
+      int i = marks_++;
+      for (; i > 0 && canonical_class(mark_[i - 1]) > cc; --i) mark_[i] = mark_[i - 1];  // stable
+      mark_[i] = c;
+      return;
+    }
+    release_marks(emit);
+    compose_next(c, emit);
+  }
+  template <typename Emit>
+  void release_marks(Emit& emit) {
+    for (int i = 0; i < marks_; ++i) compose_next(mark_[i], emit);
+    marks_ = 0;
+  }
+  // Unicode's reference composition: a mark joins the starter unless blocked by a mark of the
+  // same or higher class in between; a starter joins only the starter right before it.
+  template <typename Emit>
+  void compose_next(uint32_t c, Emit& emit) {
+    const uint8_t cc = canonical_class(c);
+    if (has_starter_ && (last_class_ < cc || (last_class_ == 0 && held_ == 1))) {
+      if (uint32_t composite = compose(out_[0], c)) {
+        out_[0] = composite;
+        return;
+      }
+    }
+    if (cc == 0 || held_ == kMax) {  // a new starter: what came before is final
+      for (int i = 0; i < held_; ++i) emit(out_[i]);
+      held_ = 0;
+      has_starter_ = cc == 0;
+    }
+    out_[held_++] = c;
+    last_class_ = cc;
+  }
+
+  uint32_t mark_[kMax];
+  int marks_ = 0;
+  uint32_t out_[kMax];
+  int held_ = 0;
+  bool has_starter_ = false;
+  uint8_t last_class_ = 0;
+};
+
 // Decodes one UTF-8 code point at text[*pos], advancing *pos. Returns false on invalid UTF-8
 // (overlong forms, surrogates, > U+10FFFF, truncated sequences).
 bool utf8_next(std::string_view text, size_t* pos, uint32_t* cp);

@@ -56,15 +56,44 @@ bool WordPiece::emit_word(const Word& w, Emit& emit) const {
   return true;
 }
 
+// BertTokenizer's order: lower-case (per character), clean (drop controls, NUL, U+FFFD), NFC,
+// then per character: whitespace ends a word, CJK ideographs stand alone, accents are stripped
+// (NFD, drop Mn), punctuation stands alone.
 template <typename Emit>
 Status WordPiece::tokenize_plain(std::string_view text, Emit& emit, bool* stopped) const {
   Word word;
   auto flush = [&]() {
-    bool go = emit_word(word, emit);
+    if (*stopped) return;
+    *stopped = !emit_word(word, emit);
     word.n = word.total = 0;
-    return go;
   };
-  for (size_t pos = 0; pos < text.size();) {
+  auto process = [&](uint32_t c) {
+    const uint8_t cls = unicode_class(c);
+    if (cls & kWhitespace) return flush();
+    if (split_cjk_ && (cls & kCjk)) {
+      flush();
+      word.push(c);
+      return flush();
+    }
+    uint32_t parts[4];
+    int np = 1;
+    parts[0] = c;
+    if (strip_accents_) np = unicode_nfd(c, parts);
+    for (int pi = 0; pi < np; ++pi) {
+      const uint32_t d = parts[pi];
+      const uint8_t dc = unicode_class(d);
+      if (strip_accents_ && (dc & kMark)) continue;
+      if (dc & kPunctuation) {
+        flush();
+        word.push(d);
+        flush();
+      } else {
+        word.push(d);
+      }
+    }
+  };
+  NfcStream nfc;
+  for (size_t pos = 0; pos < text.size() && !*stopped;) {
     uint32_t raw;
     size_t at = pos;
     TERN_CHECK_OR_RETURN(utf8_next(text, &pos, &raw), Code::kInvalidArgument,
@@ -73,37 +102,12 @@ Status WordPiece::tokenize_plain(std::string_view text, Emit& emit, bool* stoppe
     int nl = lower_ ? unicode_lower(raw, lowered) : (lowered[0] = raw, 1);
     for (int li = 0; li < nl; ++li) {
       const uint32_t c = lowered[li];
-      const uint8_t cls = unicode_class(c);
-      if (c == 0 || c == 0xFFFD || (cls & kControl)) continue;  // _clean_text drops these
-      if (cls & kWhitespace) {
-        if (!flush()) return *stopped = true, Status();
-        continue;
-      }
-      if (split_cjk_ && (cls & kCjk)) {
-        if (!flush()) return *stopped = true, Status();
-        word.push(c);
-        if (!flush()) return *stopped = true, Status();
-        continue;
-      }
-      uint32_t parts[4];
-      int np = 1;
-      parts[0] = c;
-      if (strip_accents_) np = unicode_nfd(c, parts);
-      for (int pi = 0; pi < np; ++pi) {
-        const uint32_t d = parts[pi];
-        const uint8_t dc = unicode_class(d);
-        if (strip_accents_ && (dc & kMark)) continue;
-        if (dc & kPunctuation) {
-          if (!flush()) return *stopped = true, Status();
-          word.push(d);
-          if (!flush()) return *stopped = true, Status();
-        } else {
-          word.push(d);
-        }
-      }
+      if (c == 0 || c == 0xFFFD || (unicode_class(c) & kControl)) continue;  // _clean_text
+      nfc.push(c, process);
     }
   }
-  if (!flush()) *stopped = true;
+  nfc.flush(process);
+  flush();
   return Status();
 }
 
