@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libflatbuffers-dev
+packages=(build-essential cmake libpthreadpool-dev libcpuinfo-dev libflatbuffers-dev
           flatbuffers-compiler doctest-dev nlohmann-json3-dev)
 arm=0
 [ "${1:-}" = "--arm" ] && arm=1
@@ -34,7 +34,7 @@ if [ $arm = 1 ]; then
     }
     rm -rf "$sysroot" build-deps/debs && mkdir -p "$sysroot" build-deps/debs
     (cd build-deps/debs && apt-get -o APT::Sandbox::User=root download -qq \
-      libxnnpack0:arm64 libxnnpack-dev:arm64 libpthreadpool0:arm64 libpthreadpool-dev:arm64 \
+      libpthreadpool0:arm64 libpthreadpool-dev:arm64 \
       libcpuinfo0:arm64 libcpuinfo-dev:arm64)
     for d in build-deps/debs/*.deb; do dpkg-deb -x "$d" "$sysroot"; done
     touch "$sysroot/.complete"
