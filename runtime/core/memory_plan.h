@@ -19,7 +19,6 @@ class MemoryPlan {
   void plan();
   size_t offset(int index) const { return buffers_[index].offset; }
   size_t total_bytes() const { return total_; }
-  size_t buffer_count() const { return buffers_.size(); }
   // Sum of all buffer sizes: what the arena would need without sharing.
   size_t unshared_bytes() const;
 

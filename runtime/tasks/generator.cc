@@ -142,6 +142,8 @@ GenerationResult greedy_or_sample(const GenerationOptions& o, const GeneratorPla
                                   uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d) {
   const size_t P = p.positions, V = p.vocab, max_len = size_t(o.max_new_tokens) + 1;
   int32_t* seqs = at<int32_t>(arena, m, p.results);
+  // Greedy and sampling borrow beam search's buffers: p.from (one id per row) holds each row's
+  // last token, p.next_seqs (rows x positions) a finished flag per row.
   int32_t* next = at<int32_t>(arena, m, p.from);
   int32_t* finished = at<int32_t>(arena, m, p.next_seqs);
   int32_t* order = at<int32_t>(arena, m, p.sort);

@@ -1,5 +1,6 @@
 #include "tern/session.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -236,6 +237,18 @@ Status load_ids(const char* what, const int64_t* ids, const int64_t* mask, size_
   return Status();
 }
 
+// Tokenizers write row i at stride max_seq; a batch runs at stride seq (its longest row). Moves
+// row i there (moving forward is safe, rows are packed in order), pads its tail with `pad`, and
+// writes its attention mask.
+void pack_row(int32_t* rows, int32_t* mask, size_t i, size_t stride, size_t seq, size_t len, int32_t pad) {
+  std::memmove(rows + i * seq, rows + i * stride, len * sizeof(int32_t));
+  std::fill(rows + i * seq + len, rows + (i + 1) * seq, pad);
+  if (mask) {
+    std::fill(mask + i * seq, mask + i * seq + len, 1);
+    std::fill(mask + i * seq + len, mask + (i + 1) * seq, 0);
+  }
+}
+
 Status check_shape(const SessionOptions& o, size_t batch, size_t seq) {
   TERN_CHECK_OR_RETURN(batch >= 1 && batch <= o.max_batch, Code::kInvalidArgument,
                        "run: batch %zu is not in 1..max_batch=%zu", batch, o.max_batch);
@@ -366,13 +379,8 @@ Status Session::generate(const std::string_view* texts, size_t count, const Gene
     lengths[i] = len.value();
     seq = std::max(seq, lengths[i]);
   }
-  for (size_t i = 0; i < count; ++i) {  // pack rows to stride seq and pad (moving forward is safe)
-    std::memmove(s.t5buf.src_ids + i * seq, s.t5buf.src_ids + i * stride, lengths[i] * sizeof(int32_t));
-    for (size_t t = 0; t < seq; ++t) {
-      if (t >= lengths[i]) s.t5buf.src_ids[i * seq + t] = sp->pad_id();
-      s.t5buf.src_mask[i * seq + t] = t < lengths[i];
-    }
-  }
+  for (size_t i = 0; i < count; ++i)
+    pack_row(s.t5buf.src_ids, s.t5buf.src_mask, i, stride, seq, lengths[i], sp->pad_id());
   return s.generate_loaded(count, seq, o);
 }
 
@@ -424,15 +432,9 @@ Status Session::classify(const std::string_view* texts, const std::string_view* 
     lengths[i] = len.value();
     seq = std::max(seq, lengths[i]);
   }
-  // Rows were written with stride max_seq; pack them to stride seq (moving forward is safe) and pad.
   for (size_t i = 0; i < count; ++i) {
-    std::memmove(s.buf.ids + i * seq, s.buf.ids + i * stride, lengths[i] * sizeof(int32_t));
-    std::memmove(s.buf.types + i * seq, s.buf.types + i * stride, lengths[i] * sizeof(int32_t));
-    for (size_t t = 0; t < seq; ++t) {
-      bool real = t < lengths[i];
-      if (!real) s.buf.ids[i * seq + t] = wp->pad_id(), s.buf.types[i * seq + t] = 0;
-      s.buf.mask[i * seq + t] = real;
-    }
+    pack_row(s.buf.ids, s.buf.mask, i, stride, seq, lengths[i], wp->pad_id());
+    pack_row(s.buf.types, nullptr, i, stride, seq, lengths[i], 0);
   }
   TERN_RETURN_IF_ERROR(s.run_loaded(count, seq));
   const size_t C = size_t(s.model->encoder.num_labels);
