@@ -24,6 +24,9 @@ std::vector<int8_t> pack(const std::vector<int8_t>& w, size_t N, size_t K) {
   return p;
 }
 
+constexpr Epilogue kEpilogues[] = {Epilogue::kNone, Epilogue::kGeluErf, Epilogue::kGeluTanh, Epilogue::kTanh,
+                                   Epilogue::kRelu};
+
 void check_qgemm(const char* name, QGemmFn fn, Isa isa) {
   if (!cpu_runs(isa)) {
     MESSAGE("skipped ", name, ": CPU lacks ", isa_name(isa));
@@ -50,15 +53,17 @@ void check_qgemm(const char* name, QGemmFn fn, Isa isa) {
         std::vector<int32_t> sums((N + 15) / 16 * 16, 0);
         for (size_t n = 0; n < N; ++n)
           for (size_t k = 0; k < K; ++k) sums[n] += w[n * K + k];
+        // Every epilogue in turn across the shapes (each kernel applies it to the tiles it stores).
+        const Epilogue e = kEpilogues[(M + N + K) % 5];
         fn(M, N, K, a.data(), kp, as.data(), packed.data(), ws.data(), sums.data(), bias.data(),
-           c.data(), N, Epilogue::kNone);
+           c.data(), N, e);
         for (size_t m = 0; m < M; ++m)
           for (size_t n = 0; n < N; ++n) {
             int32_t acc = 0;
             for (size_t k = 0; k < K; ++k) acc += int32_t(a[m * kp + k]) * w[n * K + k];
-            float expect = float(acc) * as[m] * ws[n] + bias[n];
+            float expect = apply_epilogue(float(acc) * as[m] * ws[n] + bias[n], e);
             REQUIRE_MESSAGE(std::fabs(c[m * N + n] - expect) <= 1e-5f * std::fmax(1.0f, std::fabs(expect)),
-                            name, " M=", M, " N=", N, " K=", K, " m=", m, " n=", n);
+                            name, " M=", M, " N=", N, " K=", K, " m=", m, " n=", n, " epilogue=", int(e));
           }
       }
 }

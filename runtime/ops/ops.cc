@@ -51,8 +51,9 @@ void linear(const OpContext& ctx, const Linear& op, const float* x, size_t ldx, 
             size_t ldy, Epilogue epilogue) {
   if (op.weight->dtype == fb::DType::I8)
     ctx.kernels.quantize_rows(M, op.in, x, ldx, ctx.act_q, ctx.act_q_stride, ctx.act_scale);
-  // GEMM kernels fuse bias and ReLU; smooth activations run as a vectorized pass over the rows.
-  const bool fused = epilogue == Epilogue::kNone || epilogue == Epilogue::kRelu;
+  // int8 GEMMs apply every epilogue to the tile they store. The float-weight kernels' epilogue is
+  // scalar, so there smooth activations run as a vectorized pass over the rows instead.
+  const bool fused = op.weight->dtype == fb::DType::I8 || epilogue == Epilogue::kNone || epilogue == Epilogue::kRelu;
   LinearTask task{&ctx, &op, x, ldx, M, y, ldy, fused ? epilogue : Epilogue::kNone};
   // Tiles of whole 16-channel blocks, about 4 per thread so that uneven cores even out.
   size_t threads = ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1;

@@ -71,26 +71,9 @@ void f32_softmax__avx2(float* x, size_t n) {
 }
 
 void f32_activation__avx2(float* x, size_t n, Epilogue epilogue) {
-  const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
   for (size_t i = 0; i < n; i += 8) {
     const __m256i m = first_lanes(n - i);
-    const __m256 v = _mm256_maskload_ps(x + i, m);
-    __m256 y;
-    switch (epilogue) {
-      case Epilogue::kGeluErf:
-        y = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, erf256(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)))));
-        break;
-      case Epilogue::kGeluTanh: {
-        const __m256 inner = _mm256_mul_ps(_mm256_set1_ps(0.7978845608028654f),
-                                           _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(0.044715f), v), _mm256_mul_ps(v, v), v));
-        y = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, tanh256(inner)));
-        break;
-      }
-      case Epilogue::kTanh: y = tanh256(v); break;
-      case Epilogue::kRelu: y = _mm256_max_ps(v, _mm256_setzero_ps()); break;
-      default: y = v; break;
-    }
-    _mm256_maskstore_ps(x + i, m, y);
+    _mm256_maskstore_ps(x + i, m, activate256(_mm256_maskload_ps(x + i, m), epilogue));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "kernels/kernels.h"
+#include "vector_math.h"
 
 namespace tern {
 namespace {
@@ -42,7 +43,6 @@ void qd8_f32_qc8w_gemm_2x16c4__avx2(size_t M, size_t N, size_t K, const int8_t* 
                                     const int32_t*, const float* bias, float* C, size_t ldc,
                                     Epilogue epilogue) {
   const size_t kp = (K + 3) / 4 * 4;
-  alignas(32) float out[16];
   alignas(32) float ws[16], b[16];
   for (size_t n0 = 0; n0 < N; n0 += 16) {
     const size_t count = std::min<size_t>(16, N - n0);
@@ -57,13 +57,10 @@ void qd8_f32_qc8w_gemm_2x16c4__avx2(size_t M, size_t N, size_t K, const int8_t* 
         const __m256 as = _mm256_set1_ps(a_scale[m0 + size_t(r)]);
         for (int h = 0; h < 2; ++h) {
           const __m256 sum = _mm256_cvtepi32_ps(reduce(acc[r][2 * h], acc[r][2 * h + 1]));
-          __m256 y = _mm256_fmadd_ps(sum, _mm256_mul_ps(_mm256_load_ps(ws + 8 * h), as), _mm256_load_ps(b + 8 * h));
-          if (epilogue == Epilogue::kRelu) y = _mm256_max_ps(y, _mm256_setzero_ps());
-          _mm256_store_ps(out + 8 * h, y);
+          const __m256 y = _mm256_fmadd_ps(sum, _mm256_mul_ps(_mm256_load_ps(ws + 8 * h), as), _mm256_load_ps(b + 8 * h));
+          _mm256_maskstore_ps(C + (m0 + size_t(r)) * ldc + n0 + 8 * h, first_lanes(count > 8 * h ? count - 8 * h : 0),
+                              activate256(y, epilogue));
         }
-        float* c = C + (m0 + size_t(r)) * ldc + n0;
-        for (size_t i = 0; i < count; ++i)
-          c[i] = epilogue == Epilogue::kNone || epilogue == Epilogue::kRelu ? out[i] : apply_epilogue(out[i], epilogue);
       }
     }
   }

@@ -4,6 +4,8 @@
 
 #include <immintrin.h>
 
+#include "kernels/kernels.h"
+
 namespace tern {
 namespace {
 
@@ -65,6 +67,23 @@ inline __m256 erf256(__m256 x) {
   s = _mm256_mul_ps(_mm256_mul_ps(s, ax), _mm256_set1_ps(1.1283791670955126f));
   y = _mm256_blendv_ps(y, s, _mm256_cmp_ps(ax, _mm256_set1_ps(0.25f), _CMP_LT_OQ));
   return copysign256(y, x);
+}
+
+// epilogue(v) for every Epilogue, shared by the activation kernel and the GEMM epilogue.
+inline __m256 activate256(__m256 v, Epilogue epilogue) {
+  const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+  switch (epilogue) {
+    case Epilogue::kGeluErf:
+      return _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, erf256(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)))));
+    case Epilogue::kGeluTanh: {
+      const __m256 inner = _mm256_mul_ps(_mm256_set1_ps(0.7978845608028654f),
+                                         _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(0.044715f), v), _mm256_mul_ps(v, v), v));
+      return _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, tanh256(inner)));
+    }
+    case Epilogue::kTanh: return tanh256(v);
+    case Epilogue::kRelu: return _mm256_max_ps(v, _mm256_setzero_ps());
+    default: return v;
+  }
 }
 
 // Lanes i < n of an int mask for _mm256_maskload/maskstore_ps.

@@ -4,6 +4,8 @@
 
 #include <immintrin.h>
 
+#include "kernels/kernels.h"
+
 namespace tern {
 namespace {
 
@@ -62,6 +64,23 @@ inline __m512 erf512(__m512 x) {
   y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.25f), _CMP_LT_OQ), y, s);
   return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y),
                                              _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(int32_t(0x80000000u)))));
+}
+
+// epilogue(v) for every Epilogue, shared by the activation kernel and the GEMM epilogues.
+inline __m512 activate512(__m512 v, Epilogue epilogue) {
+  const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  switch (epilogue) {
+    case Epilogue::kGeluErf:
+      return _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, erf512(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)))));
+    case Epilogue::kGeluTanh: {
+      const __m512 inner = _mm512_mul_ps(_mm512_set1_ps(0.7978845608028654f),
+                                         _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.044715f), v), _mm512_mul_ps(v, v), v));
+      return _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, tanh512(inner)));
+    }
+    case Epilogue::kTanh: return tanh512(v);
+    case Epilogue::kRelu: return _mm512_max_ps(v, _mm512_setzero_ps());
+    default: return v;
+  }
 }
 
 }  // namespace
