@@ -203,6 +203,62 @@ void check_activation(const char* name, ActivationFn fn, Isa isa) {
   }
 }
 
+// Rows of awkward lengths, with and without a residual, written in place over x and over residual
+// (as the encoder does), against double sums.
+void check_layer_norm(const char* name, LayerNormFn fn, Isa isa) {
+  CAPTURE(name);
+  if (!cpu_runs(isa)) return;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> g(0.5f, 3.0f);
+  for (size_t dim : {1, 7, 8, 15, 16, 17, 100, 768, 1027})
+    for (int mode = 0; mode < 3; ++mode) {  // 0: no residual, y separate; 1: y = x; 2: y = residual
+      CAPTURE(dim);
+      CAPTURE(mode);
+      std::vector<float> x(dim + 1, 77.0f), r(dim + 1, 77.0f), gamma(dim), beta(dim), out(dim + 1, 77.0f);
+      for (size_t i = 0; i < dim; ++i) x[i] = g(rng), r[i] = g(rng), gamma[i] = g(rng), beta[i] = g(rng);
+      const std::vector<float> x0 = x, r0 = r;
+      float* y = mode == 0 ? out.data() : mode == 1 ? x.data() : r.data();
+      fn(dim, x.data(), mode == 0 ? nullptr : r.data(), gamma.data(), beta.data(), 1e-5f, y);
+      double mean = 0, var = 0;
+      for (size_t i = 0; i < dim; ++i) mean += mode == 0 ? x0[i] : double(x0[i]) + r0[i];
+      mean /= double(dim);
+      for (size_t i = 0; i < dim; ++i) {
+        const double d = (mode == 0 ? x0[i] : double(x0[i]) + r0[i]) - mean;
+        var += d * d;
+      }
+      const double inv = 1.0 / std::sqrt(var / double(dim) + 1e-5);
+      for (size_t i = 0; i < dim; ++i) {
+        const double v = (mode == 0 ? x0[i] : double(x0[i]) + r0[i]), exact = (v - mean) * inv * gamma[i] + beta[i];
+        REQUIRE(std::fabs(y[i] - exact) <= 2e-6 * (1 + std::fabs(gamma[i]) + std::fabs(exact)));
+      }
+      REQUIRE(y[dim] == 77.0f);  // nothing written past the row
+    }
+}
+
+void check_rms_norm(const char* name, RmsNormFn fn, Isa isa) {
+  CAPTURE(name);
+  if (!cpu_runs(isa)) return;
+  std::mt19937 rng(13);
+  std::normal_distribution<float> g(0.2f, 2.0f);
+  for (size_t dim : {1, 7, 8, 15, 16, 17, 100, 512, 1027})
+    for (bool in_place : {false, true}) {
+      CAPTURE(dim);
+      std::vector<float> x(dim + 1, 77.0f), w(dim), out(dim + 1, 77.0f);
+      for (size_t i = 0; i < dim; ++i) x[i] = g(rng), w[i] = g(rng);
+      const std::vector<float> x0 = x;
+      float* y = in_place ? x.data() : out.data();
+      fn(dim, x.data(), w.data(), 1e-6f, y);
+      double ss = 0;
+      for (size_t i = 0; i < dim; ++i) ss += double(x0[i]) * x0[i];
+      const double inv = 1.0 / std::sqrt(ss / double(dim) + 1e-6);
+      for (size_t i = 0; i < dim; ++i) {
+        const double exact = w[i] * x0[i] * inv;
+        REQUIRE(std::fabs(y[i] - exact) <= 2e-6 * (1 + std::fabs(w[i]) + std::fabs(exact)));
+      }
+      REQUIRE(y[dim] == 77.0f);
+    }
+}
+
 }  // namespace
 
 TEST_SUITE("kernels") {

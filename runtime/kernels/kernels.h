@@ -42,6 +42,12 @@ using SoftmaxFn = void (*)(float* x, size_t n);
 // x[0..n) = epilogue(x), in place (GELU exact or tanh-approx, tanh, ReLU).
 using ActivationFn = void (*)(float* x, size_t n, Epilogue epilogue);
 
+// One row of `dim`: y = LayerNorm(x + residual) * gamma + beta (residual may be null; y may alias
+// x or residual), and y = x * rsqrt(mean(x^2) + eps) * weight (T5's norm; y may alias x).
+using LayerNormFn = void (*)(size_t dim, const float* x, const float* residual, const float* gamma,
+                             const float* beta, float eps, float* y);
+using RmsNormFn = void (*)(size_t dim, const float* x, const float* weight, float eps, float* y);
+
 struct KernelTable {
   Isa isa = Isa::kRef;
   QGemmFn qgemm = nullptr;
@@ -58,6 +64,10 @@ struct KernelTable {
   const char* softmax_name = "";
   ActivationFn activation = nullptr;
   const char* activation_name = "";
+  LayerNormFn layer_norm = nullptr;
+  const char* layer_norm_name = "";
+  RmsNormFn rms_norm = nullptr;
+  const char* rms_norm_name = "";
 };
 
 // Declarations of every kernel in kernels.inc.
@@ -75,6 +85,9 @@ using gemm_nn_kernel_type = void(size_t, size_t, size_t, const float*, size_t, c
                                  float*, size_t);
 using softmax_kernel_type = void(float*, size_t);
 using activation_kernel_type = void(float*, size_t, Epilogue);
+using layer_norm_kernel_type = void(size_t, const float*, const float*, const float*, const float*, float,
+                                    float*);
+using rms_norm_kernel_type = void(size_t, const float*, const float*, float, float*);
 #undef TERN_KERNEL
 #define TERN_KERNEL(kind, name, isa) kind##_kernel_type name;
 #include "kernels/kernels.inc"

@@ -154,4 +154,26 @@ void f32_activation__ref(float* x, size_t n, Epilogue epilogue) {
   for (size_t i = 0; i < n; ++i) x[i] = apply_epilogue(x[i], epilogue);
 }
 
+// Sums in double: the reference the vector kernels are measured against.
+void f32_layer_norm__ref(size_t dim, const float* x, const float* residual, const float* gamma, const float* beta,
+                         float eps, float* y) {
+  double sum = 0;
+  for (size_t i = 0; i < dim; ++i) {
+    y[i] = residual ? x[i] + residual[i] : x[i];
+    sum += y[i];
+  }
+  const float mean = float(sum / double(dim));
+  double var = 0;
+  for (size_t i = 0; i < dim; ++i) var += double(y[i] - mean) * double(y[i] - mean);
+  const float inv = float(1.0 / std::sqrt(var / double(dim) + double(eps)));
+  for (size_t i = 0; i < dim; ++i) y[i] = (y[i] - mean) * inv * gamma[i] + beta[i];
+}
+
+void f32_rms_norm__ref(size_t dim, const float* x, const float* weight, float eps, float* y) {
+  double sum = 0;
+  for (size_t i = 0; i < dim; ++i) sum += double(x[i]) * x[i];
+  const float inv = float(1.0 / std::sqrt(sum / double(dim) + double(eps)));
+  for (size_t i = 0; i < dim; ++i) y[i] = weight[i] * (x[i] * inv);
+}
+
 }  // namespace tern

@@ -138,7 +138,7 @@ EncoderBuffers resolve_buffers(const EncoderPlan& p, uint8_t* arena) {
 
 namespace {
 
-void embed(const EncoderConfig& c, const EncoderWeights& w, const EncoderBuffers& buf, size_t batch,
+void embed(const EncoderConfig& c, const EncoderWeights& w, const OpContext& ctx, const EncoderBuffers& buf, size_t batch,
            size_t seq, float* x) {
   const size_t H = size_t(c.hidden_size), count = batch * seq;
   // Same order of additions as Hugging Face: (word + token_type) + position.
@@ -152,7 +152,7 @@ void embed(const EncoderConfig& c, const EncoderWeights& w, const EncoderBuffers
         embedding_add(*w.position, positions, 1, x + (b * seq + t) * H);
       }
   }
-  if (c.embedding_norm) layer_norm(x, nullptr, count, H, w.embedding_norm, c.layer_norm_eps, x);
+  if (c.embedding_norm) layer_norm(ctx, x, nullptr, count, H, w.embedding_norm, c.layer_norm_eps, x);
 }
 
 // BERT's self-attention: fused qkv rows [q | k | v], scores scaled by 1/sqrt(head_dim).
@@ -186,7 +186,7 @@ void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContex
   const float eps = c.layer_norm_eps;
   const Epilogue act = epilogue_for(c.activation);
   float* x = buf.hidden;
-  embed(c, w, buf, batch, seq, x);
+  embed(c, w, ctx, buf, batch, seq, x);
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const EncoderLayer& L = w.layers[l];
     float* in = plan.keep_hidden ? buf.hidden + l * M * H : x;
@@ -197,25 +197,25 @@ void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContex
       linear(ctx, L.qkv, in, H, M, buf.qkv, 3 * H, Epilogue::kNone);
       self_attend(ctx, buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
       linear(ctx, L.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
-      layer_norm(buf.tmp, in, M, H, L.attn_norm, eps, out);
+      layer_norm(ctx, buf.tmp, in, M, H, L.attn_norm, eps, out);
       linear(ctx, L.ffn_in, out, H, M, buf.ffn, I, act);
       linear(ctx, L.ffn_out, buf.ffn, I, M, buf.tmp, H, Epilogue::kNone);
-      layer_norm(buf.tmp, out, M, H, L.ffn_norm, eps, out);
+      layer_norm(ctx, buf.tmp, out, M, H, L.ffn_norm, eps, out);
     } else {  // pre-norm: x + attn(norm1(x)), then x + ffn(norm2(x))
-      layer_norm(in, nullptr, M, H, L.attn_norm, eps, buf.normed);
+      layer_norm(ctx, in, nullptr, M, H, L.attn_norm, eps, buf.normed);
       linear(ctx, L.qkv, buf.normed, H, M, buf.qkv, 3 * H, Epilogue::kNone);
       self_attend(ctx, buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
       linear(ctx, L.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
       if (out != in) std::memcpy(out, in, M * H * sizeof(float));
       add_inplace(out, buf.tmp, M * H);
-      layer_norm(out, nullptr, M, H, L.ffn_norm, eps, buf.normed);
+      layer_norm(ctx, out, nullptr, M, H, L.ffn_norm, eps, buf.normed);
       linear(ctx, L.ffn_in, buf.normed, H, M, buf.ffn, I, act);
       linear(ctx, L.ffn_out, buf.ffn, I, M, buf.tmp, H, Epilogue::kNone);
       add_inplace(out, buf.tmp, M * H);
     }
   }
   float* last = plan.keep_hidden ? buf.hidden + w.layers.size() * M * H : x;
-  if (c.final_norm) layer_norm(last, nullptr, M, H, w.final_norm, eps, last);
+  if (c.final_norm) layer_norm(ctx, last, nullptr, M, H, w.final_norm, eps, last);
   // Classification reads the first token of each sequence: rows b * seq.
   const float* cls = last;
   size_t ld = seq * H;

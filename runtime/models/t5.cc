@@ -180,7 +180,8 @@ void feed_forward(const T5Config& c, const T5Layer& L, const OpContext& ctx, con
     const Epilogue act = epilogue_of(c.activation);
     for (size_t m = 0; m < M; ++m) {
       float* row = buf.ffn + m * 2 * F;
-      for (size_t i = 0; i < F; ++i) row[i] = apply_epilogue(row[i], act) * row[F + i];
+      ctx.kernels.activation(row, F, act);
+      for (size_t i = 0; i < F; ++i) row[i] *= row[F + i];
     }
     linear(ctx, L.ffn_out, buf.ffn, 2 * F, M, buf.tmp, D, Epilogue::kNone);
   }
@@ -209,7 +210,7 @@ void run_t5_encoder(const T5Config& c, const T5Weights& w, const OpContext& ctx,
     const T5Layer& L = w.enc[l];
     float* in = p.keep_hidden ? buf.enc_hidden + l * M * D : buf.enc_hidden;
     float* x = p.keep_hidden ? in + M * D : in;
-    rms_norm(in, M, D, L.self_norm, eps, buf.normed);
+    rms_norm(ctx, in, M, D, L.self_norm, eps, buf.normed);
     linear(ctx, L.self_qkv, buf.normed, D, M, buf.qkv, 3 * inner, Epilogue::kNone);
     Attention a;
     a.sequences = batch;
@@ -229,11 +230,11 @@ void run_t5_encoder(const T5Config& c, const T5Weights& w, const OpContext& ctx,
     linear(ctx, L.self_out, buf.ctx, inner, M, buf.tmp, D, Epilogue::kNone);
     if (x != in) std::memcpy(x, in, M * D * sizeof(float));
     add_inplace(x, buf.tmp, M * D);
-    rms_norm(x, M, D, L.ffn_norm, eps, buf.normed);
+    rms_norm(ctx, x, M, D, L.ffn_norm, eps, buf.normed);
     feed_forward(c, L, ctx, buf, M, x);
   }
   float* out = const_cast<float*>(t5_encoder_output(c, p, buf, batch, seq));
-  rms_norm(out, M, D, w.enc_final_norm, eps, out);
+  rms_norm(ctx, out, M, D, w.enc_final_norm, eps, out);
   for (size_t l = 0; l < w.dec.size(); ++l)
     linear(ctx, w.dec[l].cross_kv, out, D, M, buf.cross_kv + l * p.max_batch * p.max_src * 2 * inner,
            2 * inner, Epilogue::kNone);
@@ -257,7 +258,7 @@ void run_t5_decoder_step(const T5Config& c, const T5Weights& w, const OpContext&
   for (size_t l = 0; l < w.dec.size(); ++l) {
     const T5Layer& L = w.dec[l];
     float* cache = buf.self_kv + l * p.rows * P * kv_row;
-    rms_norm(x, rows, D, L.self_norm, eps, buf.normed);
+    rms_norm(ctx, x, rows, D, L.self_norm, eps, buf.normed);
     linear(ctx, L.self_qkv, buf.normed, D, rows, buf.qkv, 3 * inner, Epilogue::kNone);
     for (size_t r = 0; r < rows; ++r)
       std::memcpy(cache + (r * P + pos) * kv_row, buf.qkv + r * 3 * inner + inner, kv_row * sizeof(float));
@@ -285,7 +286,7 @@ void run_t5_decoder_step(const T5Config& c, const T5Weights& w, const OpContext&
     linear(ctx, L.self_out, buf.ctx, inner, rows, buf.tmp, D, Epilogue::kNone);
     add_inplace(x, buf.tmp, rows * D);
 
-    rms_norm(x, rows, D, L.cross_norm, eps, buf.normed);
+    rms_norm(ctx, x, rows, D, L.cross_norm, eps, buf.normed);
     linear(ctx, L.cross_q, buf.normed, D, rows, buf.qkv, inner, Epilogue::kNone);
     const float* kv = buf.cross_kv + l * p.max_batch * p.max_src * kv_row;
     Attention cross;
@@ -308,11 +309,11 @@ void run_t5_decoder_step(const T5Config& c, const T5Weights& w, const OpContext&
     linear(ctx, L.cross_out, buf.ctx, inner, rows, buf.tmp, D, Epilogue::kNone);
     add_inplace(x, buf.tmp, rows * D);
 
-    rms_norm(x, rows, D, L.ffn_norm, eps, buf.normed);
+    rms_norm(ctx, x, rows, D, L.ffn_norm, eps, buf.normed);
     feed_forward(c, L, ctx, buf, rows, x);
     if (l + 1 < w.dec.size()) keep(l + 1);
   }
-  rms_norm(x, rows, D, w.dec_final_norm, eps, x);
+  rms_norm(ctx, x, rows, D, w.dec_final_norm, eps, x);
   keep(w.dec.size());
   if (c.tied_embeddings) {  // the tied head sees the decoder output scaled by d_model^-0.5
     const float scale = 1.0f / std::sqrt(float(D));

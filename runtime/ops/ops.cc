@@ -64,23 +64,11 @@ void linear(const OpContext& ctx, const Linear& op, const float* x, size_t ldx, 
     for (size_t m = 0; m < M; ++m) ctx.kernels.activation(y + m * ldy, op.out, epilogue);
 }
 
-void layer_norm(const float* x, const float* residual, size_t M, size_t dim, const Norm& norm,
+void layer_norm(const OpContext& ctx, const float* x, const float* residual, size_t M, size_t dim, const Norm& norm,
                 float eps, float* y) {
-  for (size_t m = 0; m < M; ++m) {
-    const float* xr = x + m * dim;
-    const float* rr = residual ? residual + m * dim : nullptr;
-    float* yr = y + m * dim;
-    double sum = 0;
-    for (size_t i = 0; i < dim; ++i) {
-      yr[i] = rr ? xr[i] + rr[i] : xr[i];
-      sum += yr[i];
-    }
-    const float mean = float(sum / double(dim));
-    double var = 0;
-    for (size_t i = 0; i < dim; ++i) var += double(yr[i] - mean) * double(yr[i] - mean);
-    const float inv = float(1.0 / std::sqrt(var / double(dim) + double(eps)));
-    for (size_t i = 0; i < dim; ++i) yr[i] = (yr[i] - mean) * inv * norm.weight[i] + norm.bias[i];
-  }
+  for (size_t m = 0; m < M; ++m)
+    ctx.kernels.layer_norm(dim, x + m * dim, residual ? residual + m * dim : nullptr, norm.weight, norm.bias, eps,
+                           y + m * dim);
 }
 
 void add_inplace(float* x, const float* y, size_t n) {
@@ -148,15 +136,8 @@ size_t attention_scratch_floats(size_t queries, size_t keys, size_t head_dim) {
   return queries * keys + head_dim * keys;
 }
 
-void rms_norm(const float* x, size_t M, size_t dim, const float* weight, float eps, float* y) {
-  for (size_t m = 0; m < M; ++m) {
-    const float* xr = x + m * dim;
-    float* yr = y + m * dim;
-    double sum = 0;
-    for (size_t i = 0; i < dim; ++i) sum += double(xr[i]) * xr[i];
-    const float inv = float(1.0 / std::sqrt(sum / double(dim) + double(eps)));
-    for (size_t i = 0; i < dim; ++i) yr[i] = weight[i] * (xr[i] * inv);
-  }
+void rms_norm(const OpContext& ctx, const float* x, size_t M, size_t dim, const float* weight, float eps, float* y) {
+  for (size_t m = 0; m < M; ++m) ctx.kernels.rms_norm(dim, x + m * dim, weight, eps, y + m * dim);
 }
 
 namespace {

@@ -39,8 +39,8 @@ void linear(const OpContext& ctx, const Linear& op, const float* x, size_t ldx, 
             size_t ldy, Epilogue epilogue);
 
 // y = LayerNorm(x + residual) over rows of `dim`; residual may be null; y may alias x or residual.
-void layer_norm(const float* x, const float* residual, size_t M, size_t dim, const Norm& norm,
-                float eps, float* y);
+void layer_norm(const OpContext& ctx, const float* x, const float* residual, size_t M, size_t dim,
+                const Norm& norm, float eps, float* y);
 
 // x += y, elementwise.
 void add_inplace(float* x, const float* y, size_t n);
@@ -73,7 +73,8 @@ void attention(const OpContext& ctx, const Attention& a);
 size_t attention_scratch_floats(size_t queries, size_t keys, size_t head_dim);
 
 // y = x * rsqrt(mean(x^2) + eps) * weight, per row of `dim` (T5's layer norm: no mean, no bias).
-void rms_norm(const float* x, size_t M, size_t dim, const float* weight, float eps, float* y);
+void rms_norm(const OpContext& ctx, const float* x, size_t M, size_t dim, const float* weight, float eps,
+              float* y);
 
 // out[i, :] = row ids[i] of an embedding table [rows, dim] (I8 per-row scales, F32 or F16).
 void embedding_gather(const TensorView& table, const int32_t* ids, size_t count, float* out);

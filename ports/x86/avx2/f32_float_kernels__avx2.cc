@@ -1,8 +1,10 @@
 // The float kernels of the AVX2 tier: attention's NN GEMM (4x16 tiles), row softmax, activations
-// (GELU erf/tanh, tanh, ReLU) and row quantization (bit-identical to the reference).
+// (GELU erf/tanh, tanh, ReLU), LayerNorm and RMSNorm (two passes, 8-lane partial sums, as in
+// ../avx512vnni/f32_norm__avx512f.cc) and row quantization (bit-identical to the reference).
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "kernels/kernels.h"
@@ -74,6 +76,54 @@ void f32_activation__avx2(float* x, size_t n, Epilogue epilogue) {
   for (size_t i = 0; i < n; i += 8) {
     const __m256i m = first_lanes(n - i);
     _mm256_maskstore_ps(x + i, m, activate256(_mm256_maskload_ps(x + i, m), epilogue));
+  }
+}
+
+namespace {
+
+float sum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+}  // namespace
+
+void f32_layer_norm__avx2(size_t dim, const float* x, const float* residual, const float* gamma, const float* beta,
+                          float eps, float* y) {
+  __m256 sum = _mm256_setzero_ps();
+  for (size_t i = 0; i < dim; i += 8) {
+    const __m256i m = first_lanes(dim - i);
+    __m256 v = _mm256_maskload_ps(x + i, m);
+    if (residual) v = _mm256_add_ps(v, _mm256_maskload_ps(residual + i, m));
+    _mm256_maskstore_ps(y + i, m, v);
+    sum = _mm256_add_ps(sum, v);
+  }
+  const __m256 mean = _mm256_set1_ps(sum256(sum) / float(dim));
+  __m256 var = _mm256_setzero_ps();
+  for (size_t i = 0; i < dim; i += 8) {
+    const __m256i m = first_lanes(dim - i);
+    const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(y + i, m), mean), _mm256_castsi256_ps(m));
+    var = _mm256_fmadd_ps(d, d, var);
+  }
+  const __m256 scale = _mm256_set1_ps(1.0f / std::sqrt(sum256(var) / float(dim) + eps));
+  for (size_t i = 0; i < dim; i += 8) {
+    const __m256i m = first_lanes(dim - i);
+    const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(y + i, m), mean), scale);
+    _mm256_maskstore_ps(y + i, m, _mm256_fmadd_ps(d, _mm256_maskload_ps(gamma + i, m), _mm256_maskload_ps(beta + i, m)));
+  }
+}
+
+void f32_rms_norm__avx2(size_t dim, const float* x, const float* weight, float eps, float* y) {
+  __m256 sum = _mm256_setzero_ps();
+  for (size_t i = 0; i < dim; i += 8) {
+    const __m256 v = _mm256_maskload_ps(x + i, first_lanes(dim - i));
+    sum = _mm256_fmadd_ps(v, v, sum);
+  }
+  const __m256 scale = _mm256_set1_ps(1.0f / std::sqrt(sum256(sum) / float(dim) + eps));
+  for (size_t i = 0; i < dim; i += 8) {
+    const __m256i m = first_lanes(dim - i);
+    _mm256_maskstore_ps(y + i, m, _mm256_mul_ps(_mm256_maskload_ps(weight + i, m), _mm256_mul_ps(_mm256_maskload_ps(x + i, m), scale)));
   }
 }
 
