@@ -24,8 +24,6 @@ inline __m512i dpbusd(__m512i acc, __m512i a, __m512i w) {
   return acc;
 }
 
-constexpr size_t kPrefetch = 1024;  // bytes ahead in each weight stream (16 groups of 64)
-
 struct TileArgs {
   size_t kp, lda, block_stride, ldc, columns;  // columns: valid output channels from this tile's first
   const int8_t *A, *W;
@@ -47,9 +45,6 @@ void tile(const TileArgs& t) {
   for (size_t k = 0; k < kp; k += 4, w += 64) {
     __m512i wv[NB];
     for (int j = 0; j < NB; ++j) wv[j] = _mm512_loadu_si512(w + j * stride);
-    // One row (a decoder step) streams weights from memory: keep more lines in flight.
-    if (MR == 1)
-      for (int j = 0; j < NB; ++j) _mm_prefetch(reinterpret_cast<const char*>(w + j * stride + kPrefetch), _MM_HINT_T0);
     for (int r = 0; r < MR; ++r) {
       int32_t a4;
       std::memcpy(&a4, a + r * lda + k, 4);
