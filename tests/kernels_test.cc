@@ -76,17 +76,17 @@ void check_float_gemm(const char* name, Fn fn, Isa isa, WT (*store)(float), floa
   std::mt19937 rng(3);
   std::normal_distribution<float> g;
   for (size_t M : {1, 3, 4, 5, 9}) for (size_t N : {1, 3, 4, 5, 17}) for (size_t K : {1, 5, 16, 17, 64, 100}) {
-    const size_t lda = K + 2, ldc = N + 3;
+    const size_t lda = K + 2, ldc = N + 3, ldw = K + (N % 2) * 5;  // packed and strided weight rows
     std::vector<float> a(M * lda), bias(N), c(M * ldc, 42.0f);
-    std::vector<WT> w(N * K);
+    std::vector<WT> w(N * ldw);
     for (auto& v : a) v = g(rng);
     for (auto& v : w) v = store(g(rng));
     for (auto& v : bias) v = g(rng);
-    fn(M, N, K, a.data(), lda, w.data(), bias.data(), c.data(), ldc, Epilogue::kRelu);
+    fn(M, N, K, a.data(), lda, w.data(), ldw, bias.data(), c.data(), ldc, Epilogue::kRelu);
     for (size_t m = 0; m < M; ++m) {
       for (size_t n = 0; n < N; ++n) {
         double acc = bias[n];
-        for (size_t k = 0; k < K; ++k) acc += double(a[m * lda + k]) * double(value(w[n * K + k]));
+        for (size_t k = 0; k < K; ++k) acc += double(a[m * lda + k]) * double(value(w[n * ldw + k]));
         REQUIRE(std::fabs(c[m * ldc + n] - std::max(acc, 0.0)) <= 1e-5 * (1 + std::sqrt(double(K))) * (1 + std::fabs(acc)));
       }
       for (size_t n = N; n < ldc; ++n) REQUIRE(c[m * ldc + n] == 42.0f);

@@ -22,11 +22,12 @@ using QGemmFn = void (*)(size_t M, size_t N, size_t K, const int8_t* A, size_t l
                          const int32_t* col_sums, const float* bias, float* C, size_t ldc,
                          Epilogue epilogue);
 
-// Same product with float weights, W row-major [N, K] (f32, or f16 for the _f16w variant).
+// Same product with float weights, W row-major [N, K] with row stride ldw (f32, or f16 for the
+// _f16w variant). Linear layers pass ldw = K; attention passes its key rows (Q.K^T for few queries).
 using FGemmFn = void (*)(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* W,
-                         const float* bias, float* C, size_t ldc, Epilogue epilogue);
+                         size_t ldw, const float* bias, float* C, size_t ldc, Epilogue epilogue);
 using HGemmFn = void (*)(size_t M, size_t N, size_t K, const float* A, size_t lda,
-                         const uint16_t* W, const float* bias, float* C, size_t ldc,
+                         const uint16_t* W, size_t ldw, const float* bias, float* C, size_t ldc,
                          Epilogue epilogue);
 
 // Per-row symmetric quantization: scale[m] = max|x[m, :K]| / 127, q = round(x / scale) (ties to
@@ -75,9 +76,9 @@ struct KernelTable {
 using qgemm_kernel_type = void(size_t, size_t, size_t, const int8_t*, size_t, const float*,
                                const int8_t*, const float*, const int32_t*, const float*, float*,
                                size_t, Epilogue);
-using fgemm_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const float*,
+using fgemm_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const float*, size_t,
                                const float*, float*, size_t, Epilogue);
-using hgemm_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const uint16_t*,
+using hgemm_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const uint16_t*, size_t,
                                const float*, float*, size_t, Epilogue);
 using quantize_rows_kernel_type = void(size_t, size_t, const float*, size_t, int8_t*, size_t,
                                        float*);

@@ -81,11 +81,11 @@ void qd8_f32_qc8w_gemm_1x16c4__ref(size_t M, size_t N, size_t K, const int8_t* A
 }
 
 void f32_gemm_1x1__ref(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* W,
-                       const float* bias, float* C, size_t ldc, Epilogue epilogue) {
+                       size_t ldw, const float* bias, float* C, size_t ldc, Epilogue epilogue) {
   for (size_t m = 0; m < M; ++m) {
     for (size_t n = 0; n < N; ++n) {
       const float* a = A + m * lda;
-      const float* w = W + n * K;
+      const float* w = W + n * ldw;
       float acc = 0;
       for (size_t k = 0; k < K; ++k) acc += a[k] * w[k];
       C[m * ldc + n] = apply_epilogue(acc + (bias ? bias[n] : 0.0f), epilogue);
@@ -94,12 +94,12 @@ void f32_gemm_1x1__ref(size_t M, size_t N, size_t K, const float* A, size_t lda,
 }
 
 void f32_f16w_gemm_1x1__ref(size_t M, size_t N, size_t K, const float* A, size_t lda,
-                            const uint16_t* W, const float* bias, float* C, size_t ldc,
+                            const uint16_t* W, size_t ldw, const float* bias, float* C, size_t ldc,
                             Epilogue epilogue) {
   for (size_t m = 0; m < M; ++m) {
     for (size_t n = 0; n < N; ++n) {
       const float* a = A + m * lda;
-      const uint16_t* w = W + n * K;
+      const uint16_t* w = W + n * ldw;
       float acc = 0;
       for (size_t k = 0; k < K; ++k) acc += a[k] * f16_to_f32(w[k]);
       C[m * ldc + n] = apply_epilogue(acc + (bias ? bias[n] : 0.0f), epilogue);

@@ -35,11 +35,11 @@ void linear_tile(void* arg, size_t n0, size_t count) {
       break;
     }
     case fb::DType::F32:
-      k.fgemm(t.M, count, K, t.x, t.ldx, static_cast<const float*>(w.data) + n0 * K, bias, y,
+      k.fgemm(t.M, count, K, t.x, t.ldx, static_cast<const float*>(w.data) + n0 * K, K, bias, y,
               t.ldy, t.epilogue);
       break;
     case fb::DType::F16:
-      k.hgemm(t.M, count, K, t.x, t.ldx, static_cast<const uint16_t*>(w.data) + n0 * K, bias, y,
+      k.hgemm(t.M, count, K, t.x, t.ldx, static_cast<const uint16_t*>(w.data) + n0 * K, K, bias, y,
               t.ldy, t.epilogue);
       break;
   }
@@ -86,10 +86,16 @@ void attend(const KernelTable& kt, const Attention& a, size_t begin, size_t end,
   for (size_t pair = begin; pair < end; ++pair) {
     const size_t n = pair / a.heads, h = pair % a.heads, src = n / a.kv_group;
     const float* k = a.k + src * a.kv_rows * a.kv_stride + h * dh;
-    for (size_t j = 0; j < keys; ++j)  // K^T [dh, keys]: Q.K^T becomes a plain row-major product
-      for (size_t d = 0; d < dh; ++d) k_t[d * keys + j] = k[j * a.kv_stride + d];
+    const float* q = a.q + n * a.queries * a.q_stride + h * dh;
     float* scores = a.probs ? a.probs + (n * a.heads + h) * a.queries * keys : scratch;
-    kt.gemm_nn(a.queries, keys, dh, a.q + n * a.queries * a.q_stride + h * dh, a.q_stride, k_t, keys, scores, keys);
+    if (a.queries < 4) {
+      // A decoder step: one dot product per key, read in place (a transpose would copy every key).
+      kt.fgemm(a.queries, keys, dh, q, a.q_stride, k, a.kv_stride, nullptr, scores, keys, Epilogue::kNone);
+    } else {
+      for (size_t j = 0; j < keys; ++j)  // K^T [dh, keys]: Q.K^T becomes a plain row-major product
+        for (size_t d = 0; d < dh; ++d) k_t[d * keys + j] = k[j * a.kv_stride + d];
+      kt.gemm_nn(a.queries, keys, dh, q, a.q_stride, k_t, keys, scores, keys);
+    }
     for (size_t i = 0; i < a.queries; ++i) {
       const size_t visible = a.causal ? std::min(keys, a.first_query_pos + i + 1) : keys;
       float* row = scores + i * keys;

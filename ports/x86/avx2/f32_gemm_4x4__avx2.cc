@@ -21,14 +21,14 @@ inline float hsum(__m256 v) {
 }
 
 template <int MR, int NR, typename WT>
-void tile(size_t K, const float* A, size_t lda, const WT* W, float (&out)[4][4]) {
+void tile(size_t K, const float* A, size_t lda, const WT* W, size_t ldw, float (&out)[4][4]) {
   __m256 acc[MR][NR];
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NR; ++j) acc[r][j] = _mm256_setzero_ps();
   const size_t K8 = K / 8 * 8;
   for (size_t k = 0; k < K8; k += 8) {
     __m256 w[NR];
-    for (int j = 0; j < NR; ++j) w[j] = load8(W + j * K + k);
+    for (int j = 0; j < NR; ++j) w[j] = load8(W + j * ldw + k);
     for (int r = 0; r < MR; ++r) {
       const __m256 a = _mm256_loadu_ps(A + r * lda + k);
       for (int j = 0; j < NR; ++j) acc[r][j] = _mm256_fmadd_ps(a, w[j], acc[r][j]);
@@ -37,13 +37,13 @@ void tile(size_t K, const float* A, size_t lda, const WT* W, float (&out)[4][4])
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NR; ++j) {
       float s = hsum(acc[r][j]);
-      for (size_t k = K8; k < K; ++k) s += A[r * lda + k] * value(W[j * K + k]);
+      for (size_t k = K8; k < K; ++k) s += A[r * lda + k] * value(W[j * ldw + k]);
       out[r][j] = s;
     }
 }
 
 template <typename WT>
-void gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, const WT* W, const float* bias, float* C,
+void gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, const WT* W, size_t ldw, const float* bias, float* C,
           size_t ldc, Epilogue epilogue) {
   for (size_t n = 0; n < N; n += 4) {
     const int nr = int(std::min<size_t>(4, N - n));
@@ -51,12 +51,12 @@ void gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, const WT* W,
       const int mr = int(std::min<size_t>(4, M - m));
       float out[4][4];
       if (mr == 4 && nr == 4) {
-        tile<4, 4>(K, A + m * lda, lda, W + n * K, out);
+        tile<4, 4>(K, A + m * lda, lda, W + n * ldw, ldw, out);
       } else {
         for (int r = 0; r < mr; ++r)
           for (int j = 0; j < nr; ++j) {
             float one[4][4];
-            tile<1, 1>(K, A + (m + size_t(r)) * lda, lda, W + (n + size_t(j)) * K, one);
+            tile<1, 1>(K, A + (m + size_t(r)) * lda, lda, W + (n + size_t(j)) * ldw, ldw, one);
             out[r][j] = one[0][0];
           }
       }
@@ -72,14 +72,14 @@ void gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, const WT* W,
 
 }  // namespace
 
-void f32_gemm_4x4__avx2(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* W, const float* bias,
+void f32_gemm_4x4__avx2(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* W, size_t ldw, const float* bias,
                         float* C, size_t ldc, Epilogue epilogue) {
-  gemm(M, N, K, A, lda, W, bias, C, ldc, epilogue);
+  gemm(M, N, K, A, lda, W, ldw, bias, C, ldc, epilogue);
 }
 
-void f32_f16w_gemm_4x4__avx2(size_t M, size_t N, size_t K, const float* A, size_t lda, const uint16_t* W,
+void f32_f16w_gemm_4x4__avx2(size_t M, size_t N, size_t K, const float* A, size_t lda, const uint16_t* W, size_t ldw,
                              const float* bias, float* C, size_t ldc, Epilogue epilogue) {
-  gemm(M, N, K, A, lda, W, bias, C, ldc, epilogue);
+  gemm(M, N, K, A, lda, W, ldw, bias, C, ldc, epilogue);
 }
 
 }  // namespace tern

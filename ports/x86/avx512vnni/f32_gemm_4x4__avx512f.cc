@@ -14,14 +14,14 @@ inline __m512 load_w(const float* w, __mmask16 m) { return _mm512_maskz_loadu_ps
 inline __m512 load_w(const uint16_t* w, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w)); }
 
 template <int MR, int NR, typename WT>
-void tile(size_t K, const float* A, size_t lda, const WT* W, float (&out)[4][4]) {
+void tile(size_t K, const float* A, size_t lda, const WT* W, size_t ldw, float (&out)[4][4]) {
   __m512 acc[MR][NR];
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NR; ++j) acc[r][j] = _mm512_setzero_ps();
   for (size_t k = 0; k < K; k += 16) {
     const __mmask16 m = K - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (K - k)) - 1);
     __m512 w[NR];
-    for (int j = 0; j < NR; ++j) w[j] = load_w(W + j * K + k, m);
+    for (int j = 0; j < NR; ++j) w[j] = load_w(W + j * ldw + k, m);
     for (int r = 0; r < MR; ++r) {
       const __m512 a = _mm512_maskz_loadu_ps(m, A + r * lda + k);
       for (int j = 0; j < NR; ++j) acc[r][j] = _mm512_fmadd_ps(a, w[j], acc[r][j]);
@@ -32,7 +32,7 @@ void tile(size_t K, const float* A, size_t lda, const WT* W, float (&out)[4][4])
 }
 
 template <typename WT>
-void gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, const WT* W, const float* bias, float* C,
+void gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, const WT* W, size_t ldw, const float* bias, float* C,
           size_t ldc, Epilogue epilogue) {
   for (size_t n = 0; n < N; n += 4) {
     const int nr = int(std::min<size_t>(4, N - n));
@@ -40,13 +40,13 @@ void gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, const WT* W,
       const int mr = int(std::min<size_t>(4, M - m));
       float out[4][4];
       const float* a = A + m * lda;
-      const WT* w = W + n * K;
-      if (mr == 4 && nr == 4) tile<4, 4>(K, a, lda, w, out);
+      const WT* w = W + n * ldw;
+      if (mr == 4 && nr == 4) tile<4, 4>(K, a, lda, w, ldw, out);
       else
         for (int r = 0; r < mr; ++r)
           for (int j = 0; j < nr; ++j) {
             float one[4][4];
-            tile<1, 1>(K, a + r * lda, lda, w + j * K, one);
+            tile<1, 1>(K, a + r * lda, lda, w + j * ldw, ldw, one);
             out[r][j] = one[0][0];
           }
       for (int r = 0; r < mr; ++r)
@@ -62,14 +62,14 @@ void gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, const WT* W,
 
 }  // namespace
 
-void f32_gemm_4x4__avx512f(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* W,
+void f32_gemm_4x4__avx512f(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* W, size_t ldw,
                            const float* bias, float* C, size_t ldc, Epilogue epilogue) {
-  gemm(M, N, K, A, lda, W, bias, C, ldc, epilogue);
+  gemm(M, N, K, A, lda, W, ldw, bias, C, ldc, epilogue);
 }
 
-void f32_f16w_gemm_4x4__avx512f(size_t M, size_t N, size_t K, const float* A, size_t lda, const uint16_t* W,
+void f32_f16w_gemm_4x4__avx512f(size_t M, size_t N, size_t K, const float* A, size_t lda, const uint16_t* W, size_t ldw,
                                 const float* bias, float* C, size_t ldc, Epilogue epilogue) {
-  gemm(M, N, K, A, lda, W, bias, C, ldc, epilogue);
+  gemm(M, N, K, A, lda, W, ldw, bias, C, ldc, epilogue);
 }
 
 }  // namespace tern
