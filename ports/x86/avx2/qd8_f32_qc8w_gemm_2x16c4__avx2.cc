@@ -14,21 +14,47 @@
 namespace tern {
 namespace {
 
-template <int MR>
-void tile(size_t kp, const int8_t* A, size_t lda, const int8_t* w, __m256i (&acc)[2][4]) {
-  for (int r = 0; r < MR; ++r)
-    for (int q = 0; q < 4; ++q) acc[r][q] = _mm256_setzero_si256();
+// One row's accumulators: quarter q holds channels 4q..4q+3 as pair sums. Named fields, because
+// GCC 12 copied an accumulator array around every vpaddd (and spilled one) in this loop.
+struct Row {
+  __m256i q0, q1, q2, q3;
+};
+
+inline void madd_row(Row& acc, const int8_t* a, const __m256i (&w)[4]) {
+  int32_t a4;
+  std::memcpy(&a4, a, 4);
+  const __m256i av = _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(a4)));
+  acc.q0 = _mm256_add_epi32(acc.q0, _mm256_madd_epi16(w[0], av));
+  acc.q1 = _mm256_add_epi32(acc.q1, _mm256_madd_epi16(w[1], av));
+  acc.q2 = _mm256_add_epi32(acc.q2, _mm256_madd_epi16(w[2], av));
+  acc.q3 = _mm256_add_epi32(acc.q3, _mm256_madd_epi16(w[3], av));
+}
+
+// 16 channels x 4 k: quarter q holds channels 4q..4q+3, each as 4 int16.
+inline void load_w(const int8_t* w, __m256i (&out)[4]) {
+  for (int q = 0; q < 4; ++q) out[q] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16 * q)));
+}
+
+void tile2(size_t kp, const int8_t* A, size_t lda, const int8_t* w, Row (&acc)[2]) {
+  Row r0{}, r1{};
   for (size_t k = 0; k < kp; k += 4, w += 64) {
-    // 16 channels x 4 k: quarter q holds channels 4q..4q+3, each as 4 int16.
     __m256i wq[4];
-    for (int q = 0; q < 4; ++q) wq[q] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16 * q)));
-    for (int r = 0; r < MR; ++r) {
-      int32_t a4;
-      std::memcpy(&a4, A + r * lda + k, 4);
-      const __m256i a = _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(a4)));
-      for (int q = 0; q < 4; ++q) acc[r][q] = _mm256_add_epi32(acc[r][q], _mm256_madd_epi16(wq[q], a));
-    }
+    load_w(w, wq);
+    madd_row(r0, A + k, wq);
+    madd_row(r1, A + lda + k, wq);
   }
+  acc[0] = r0;
+  acc[1] = r1;
+}
+
+void tile1(size_t kp, const int8_t* A, const int8_t* w, Row (&acc)[2]) {
+  Row r0{};
+  for (size_t k = 0; k < kp; k += 4, w += 64) {
+    __m256i wq[4];
+    load_w(w, wq);
+    madd_row(r0, A + k, wq);
+  }
+  acc[0] = r0;
 }
 
 // Pair sums of channels 0-3 and 4-7 -> 8 channel totals in order.
@@ -50,13 +76,13 @@ void qd8_f32_qc8w_gemm_2x16c4__avx2(size_t M, size_t N, size_t K, const int8_t* 
     const int8_t* w = W + (n0 / 16) * kp * 16;
     for (size_t m0 = 0; m0 < M; m0 += 2) {
       const int mr = int(std::min<size_t>(2, M - m0));
-      __m256i acc[2][4];
-      if (mr == 2) tile<2>(kp, A + m0 * lda, lda, w, acc);
-      else tile<1>(kp, A + m0 * lda, lda, w, acc);
+      Row acc[2];
+      if (mr == 2) tile2(kp, A + m0 * lda, lda, w, acc);
+      else tile1(kp, A + m0 * lda, w, acc);
       for (int r = 0; r < mr; ++r) {
         const __m256 as = _mm256_set1_ps(a_scale[m0 + size_t(r)]);
         for (int h = 0; h < 2; ++h) {
-          const __m256 sum = _mm256_cvtepi32_ps(reduce(acc[r][2 * h], acc[r][2 * h + 1]));
+          const __m256 sum = _mm256_cvtepi32_ps(h == 0 ? reduce(acc[r].q0, acc[r].q1) : reduce(acc[r].q2, acc[r].q3));
           const __m256 y = _mm256_fmadd_ps(sum, _mm256_mul_ps(_mm256_load_ps(ws + 8 * h), as), _mm256_load_ps(b + 8 * h));
           _mm256_maskstore_ps(C + (m0 + size_t(r)) * ldc + n0 + 8 * h, first_lanes(count > 8 * h ? count - 8 * h : 0),
                               activate256(y, epilogue));
