@@ -280,7 +280,7 @@ TEST_SUITE("kernels") {
   }
 
   TEST_CASE("isa names round-trip and unknown names are refused") {
-    for (Isa isa : {Isa::kAuto, Isa::kRef, Isa::kAvx2, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot})
+    for (Isa isa : {Isa::kAuto, Isa::kRef, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot})
       CHECK(parse_isa(isa_name(isa)).value() == isa);
     CHECK_FALSE(parse_isa("sse9").ok());
   }

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     std::printf("int8 peak (register-only vpdpbusd zmm loop, 1 core): %.0f GOP/s\n", peak);
   }
   const Shape shapes[] = {{1, 768, 768}, {1, 3072, 768}, {1, 32128, 512}, {1, 2048, 512},
-                          {128, 2304, 768}, {128, 3072, 768}, {128, 768, 3072}, {32, 512, 512}};
+                          {128, 2304, 768}, {128, 768, 768}, {128, 3072, 768}, {128, 768, 3072}, {32, 512, 512}};
   std::mt19937 rng(1);
   std::printf("%-42s %6s %6s %6s %10s %8s\n", "kernel", "M", "N", "K", "GOP/s", "of peak");
   for (const Shape& s : shapes) {
