@@ -14,6 +14,7 @@
 using namespace tern;
 
 double vnni_peak_macs(size_t iterations);
+double fma_peak_fmas(size_t iterations);
 
 namespace {
 
@@ -49,6 +50,31 @@ void bench(const char* name, qgemm_kernel_type* fn, Isa isa, const Shape& s, con
   std::printf("%-42s %6zu %6zu %6zu %10.1f %7.0f%%\n", name, s.M, s.N, s.K, gops, peak > 0 ? 100 * gops / peak : 0.0);
 }
 
+// The float kernels: Linear layers kept in f32 (fgemm, weights [N, K]) and attention (gemm_nn).
+template <typename F>
+void bench_float(const char*, F*, Isa, ...) {}
+
+void report(const char* name, const Shape& s, double seconds, double peak) {
+  const double gflops = 2.0 * double(s.M * s.N * s.K) / seconds / 1e9;
+  std::printf("%-42s %6zu %6zu %6zu %10.1f %7.0f%%\n", name, s.M, s.N, s.K, gflops, peak > 0 ? 100 * gflops / peak : 0.0);
+}
+
+int reps_for(const Shape& s, bool quick) { return quick ? 3 : std::min(200, std::max(5, int(1e9 / (2.0 * s.M * s.N * s.K)))); }
+
+void bench_float(const char* name, fgemm_kernel_type* fn, Isa isa, const Shape& s, bool quick, double peak) {
+  if (!isa_supported(isa) || isa == Isa::kRef) return;
+  std::vector<float> a(s.M * s.K, 0.5f), w(s.N * s.K, 0.25f), c(s.M * s.N);
+  auto run = [&] { fn(s.M, s.N, s.K, a.data(), s.K, w.data(), s.K, nullptr, c.data(), s.N, Epilogue::kNone); };
+  report(name, s, seconds_of(run, reps_for(s, quick)), peak);
+}
+
+void bench_float(const char* name, gemm_nn_kernel_type* fn, Isa isa, const Shape& s, bool quick, double peak) {
+  if (!isa_supported(isa) || isa == Isa::kRef) return;
+  std::vector<float> a(s.M * s.K, 0.5f), b(s.K * s.N, 0.25f), c(s.M * s.N);
+  auto run = [&] { fn(s.M, s.N, s.K, a.data(), s.K, b.data(), s.N, c.data(), s.N); };
+  report(name, s, seconds_of(run, reps_for(s, quick)), peak);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,6 +98,21 @@ int main(int argc, char** argv) {
     std::vector<float> as(s.M, 0.01f), ws(s.N, 0.01f), bias(s.N, 0.0f), c(s.M * s.N);
     std::vector<int32_t> sums(np, 0);
 #define TERN_KERNEL(kind, name, isa) bench(#name, &name, isa, s, a, w, as, ws, sums, bias, c, quick, peak);
+#include "kernels/kernels.inc"
+#undef TERN_KERNEL
+  }
+  double fpeak = 0;
+  if (isa_supported(Isa::kAvx512Vnni)) {
+    const size_t iters = 20'000'000;
+    double s = seconds_of([&] { fma_peak_fmas(iters); }, 5);
+    fpeak = 2.0 * double(iters) * 16 * 16 / s / 1e9;
+    std::printf("\nf32 peak (register-only vfmadd231ps zmm loop, 1 core): %.0f GFLOP/s\n", fpeak);
+  }
+  // f32 Linear layers (--weights f32 / --keep-float), then attention's Q.K^T and P.V at seq 128.
+  const Shape float_shapes[] = {{1, 768, 768}, {128, 768, 768}, {128, 3072, 768}, {128, 128, 64}, {128, 64, 128}};
+  std::printf("%-42s %6s %6s %6s %10s %8s\n", "kernel", "M", "N", "K", "GFLOP/s", "of peak");
+  for (const Shape& s : float_shapes) {
+#define TERN_KERNEL(kind, name, isa) bench_float(#name, &name, isa, s, quick, fpeak);
 #include "kernels/kernels.inc"
 #undef TERN_KERNEL
   }
