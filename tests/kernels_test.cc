@@ -183,6 +183,27 @@ void check_softmax(const char* name, SoftmaxFn fn, Isa isa) {
   }
 }
 
+void check_log_softmax(const char* name, LogSoftmaxFn fn, Isa isa) {
+  CAPTURE(name);
+  if (!cpu_runs(isa)) return;
+  std::mt19937 rng(17);
+  std::normal_distribution<float> g(0.0f, 6.0f);
+  for (size_t n : {1, 2, 7, 16, 17, 129, 32128}) {
+    CAPTURE(n);
+    std::vector<float> x(n + 1, 77.0f);
+    for (size_t i = 0; i < n; ++i) x[i] = g(rng);
+    if (n > 3) x[1] = -1e4f, x[2] = 60.0f;  // a near-impossible token and a dominant one
+    const std::vector<float> x0 = x;
+    fn(x.data(), n);
+    double mx = -1e300, sum = 0;
+    for (size_t i = 0; i < n; ++i) mx = std::max(mx, double(x0[i]));
+    for (size_t i = 0; i < n; ++i) sum += std::exp(double(x0[i]) - mx);
+    const double lse = mx + std::log(sum);
+    for (size_t i = 0; i < n; ++i) REQUIRE(std::fabs(x[i] - (x0[i] - lse)) <= 2e-6 * (1 + std::fabs(x0[i] - lse)));
+    REQUIRE(x[n] == 77.0f);
+  }
+}
+
 void check_activation(const char* name, ActivationFn fn, Isa isa) {
   CAPTURE(name);
   if (!cpu_runs(isa)) return;

@@ -40,6 +40,8 @@ using F32GemmNNFn = void (*)(size_t M, size_t N, size_t K, const float* A, size_
                              size_t ldb, float* C, size_t ldc);
 // x[0..n) = exp(x - max(x)) / sum, in place.
 using SoftmaxFn = void (*)(float* x, size_t n);
+// x[0..n) = x - log(sum(exp(x))), in place (beam search's log-probabilities over the vocabulary).
+using LogSoftmaxFn = void (*)(float* x, size_t n);
 // x[0..n) = epilogue(x), in place (GELU exact or tanh-approx, tanh, ReLU).
 using ActivationFn = void (*)(float* x, size_t n, Epilogue epilogue);
 
@@ -63,6 +65,8 @@ struct KernelTable {
   const char* gemm_nn_name = "";
   SoftmaxFn softmax = nullptr;
   const char* softmax_name = "";
+  LogSoftmaxFn log_softmax = nullptr;
+  const char* log_softmax_name = "";
   ActivationFn activation = nullptr;
   const char* activation_name = "";
   LayerNormFn layer_norm = nullptr;
@@ -85,6 +89,7 @@ using quantize_rows_kernel_type = void(size_t, size_t, const float*, size_t, int
 using gemm_nn_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const float*, size_t,
                                  float*, size_t);
 using softmax_kernel_type = void(float*, size_t);
+using log_softmax_kernel_type = void(float*, size_t);
 using activation_kernel_type = void(float*, size_t, Epilogue);
 using layer_norm_kernel_type = void(size_t, const float*, const float*, const float*, const float*, float,
                                     float*);

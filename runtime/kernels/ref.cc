@@ -150,6 +150,15 @@ void f32_softmax__ref(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
+void f32_log_softmax__ref(float* x, size_t n) {
+  float mx = x[0];
+  for (size_t i = 1; i < n; ++i) mx = std::fmax(mx, x[i]);
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += std::exp(double(x[i] - mx));
+  const float lse = mx + float(std::log(sum));
+  for (size_t i = 0; i < n; ++i) x[i] -= lse;
+}
+
 void f32_activation__ref(float* x, size_t n, Epilogue epilogue) {
   for (size_t i = 0; i < n; ++i) x[i] = apply_epilogue(x[i], epilogue);
 }

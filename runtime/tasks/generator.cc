@@ -26,15 +26,6 @@ void process(const GenerationOptions& o, const int32_t* seq, size_t len, float* 
   if (len - 1 < size_t(o.min_new_tokens)) scores[ids.eos] = kNegInf;
 }
 
-void log_softmax(float* x, size_t n) {
-  float mx = x[0];
-  for (size_t i = 1; i < n; ++i) mx = std::fmax(mx, x[i]);
-  double sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += std::exp(double(x[i] - mx));
-  const float lse = mx + float(std::log(sum));
-  for (size_t i = 0; i < n; ++i) x[i] -= lse;
-}
-
 size_t argmax(const float* x, size_t n) {
   size_t best = 0;
   for (size_t i = 1; i < n; ++i)
@@ -175,7 +166,7 @@ GenerationResult greedy_or_sample(const GenerationOptions& o, const GeneratorPla
   return r;
 }
 
-GenerationResult beam_search(const GenerationOptions& o, const GeneratorPlan& p, const MemoryPlan& m,
+GenerationResult beam_search(const GenerationOptions& o, const GeneratorPlan& p, const MemoryPlan& m, LogSoftmaxFn log_softmax,
                              uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d) {
   const size_t K = size_t(o.num_beams), P = p.positions, V = p.vocab, rows = batch * K;
   const size_t max_len = size_t(o.max_new_tokens) + 1;
@@ -322,11 +313,12 @@ GenerationResult beam_search(const GenerationOptions& o, const GeneratorPlan& p,
 }  // namespace
 
 Result<GenerationResult> generate(const GenerationOptions& o, const GeneratorPlan& p, const MemoryPlan& m,
-                                  uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d) {
+                                  uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d,
+                                  const KernelTable& kernels) {
   TERN_RETURN_IF_ERROR(check_generation_options(o, p));
   TERN_CHECK_OR_RETURN(batch >= 1 && batch <= p.batch, Code::kInvalidArgument, "generate: batch %zu not in 1..%zu", batch, p.batch);
   TERN_CHECK_OR_RETURN(o.num_beams <= 64, Code::kUnsupported, "generate: at most 64 beams");
-  if (o.num_beams > 1) return beam_search(o, p, m, arena, batch, ids, d);
+  if (o.num_beams > 1) return beam_search(o, p, m, kernels.log_softmax, arena, batch, ids, d);
   return greedy_or_sample(o, p, m, arena, batch, ids, d);
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "core/memory_plan.h"
+#include "kernels/kernels.h"
 #include "tern/generation.h"
 #include "tern/status.h"
 
@@ -43,7 +44,7 @@ struct TokenIds {
 
 Result<GenerationResult> generate(const GenerationOptions& options, const GeneratorPlan& plan,
                                   const MemoryPlan& memory, uint8_t* arena, size_t batch,
-                                  TokenIds ids, const DecoderCallbacks& decoder);
+                                  TokenIds ids, const DecoderCallbacks& decoder, const KernelTable& kernels);
 
 Status check_generation_options(const GenerationOptions& o, const GeneratorPlan& plan);
 

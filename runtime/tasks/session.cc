@@ -345,7 +345,7 @@ Status SessionImpl::generate_loaded(size_t batch, size_t seq, const GenerationOp
   const T5Config& c = model->t5;
   DecoderCallbacks d{t5_step, t5_reorder, this};
   Result<GenerationResult> r = tern::generate(o, gen, t5_memory, arena, batch,
-                                              TokenIds{c.decoder_start_token_id, c.eos_token_id, c.pad_token_id}, d);
+                                              TokenIds{c.decoder_start_token_id, c.eos_token_id, c.pad_token_id}, d, ctx.kernels);
   if (!r.ok()) return r.status();
   generated = Generated{r->tokens, r->scores, r->sequences, r->length};
   return Status();

@@ -1,5 +1,5 @@
 // The float kernels of the AVX2 tier: attention's NN GEMM (4x16 tiles), row softmax, activations
-// (GELU erf/tanh, tanh, ReLU), LayerNorm and RMSNorm (two passes, 8-lane partial sums, as in
+// (GELU erf/tanh, tanh, ReLU), log-softmax, LayerNorm and RMSNorm (two passes, 8-lane partial sums, as in
 // ../avx512vnni/f32_norm__avx512f.cc) and row quantization (bit-identical to the reference).
 #include <immintrin.h>
 
@@ -124,6 +124,29 @@ void f32_rms_norm__avx2(size_t dim, const float* x, const float* weight, float e
   for (size_t i = 0; i < dim; i += 8) {
     const __m256i m = first_lanes(dim - i);
     _mm256_maskstore_ps(y + i, m, _mm256_mul_ps(_mm256_maskload_ps(weight + i, m), _mm256_mul_ps(_mm256_maskload_ps(x + i, m), scale)));
+  }
+}
+
+void f32_log_softmax__avx2(float* x, size_t n) {
+  const __m256 lowest = _mm256_set1_ps(std::numeric_limits<float>::lowest());
+  __m256 mx = lowest;
+  for (size_t i = 0; i < n; i += 8) {
+    const __m256i m = first_lanes(n - i);
+    mx = _mm256_max_ps(mx, _mm256_blendv_ps(lowest, _mm256_maskload_ps(x + i, m), _mm256_castsi256_ps(m)));
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, mx);
+  const float top = *std::max_element(lanes, lanes + 8);
+  __m256 sum = _mm256_setzero_ps();
+  for (size_t i = 0; i < n; i += 8) {
+    const __m256i m = first_lanes(n - i);
+    sum = _mm256_add_ps(sum, _mm256_and_ps(exp256(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), _mm256_set1_ps(top))),
+                                           _mm256_castsi256_ps(m)));
+  }
+  const __m256 lse = _mm256_set1_ps(top + std::log(sum256(sum)));
+  for (size_t i = 0; i < n; i += 8) {
+    const __m256i m = first_lanes(n - i);
+    _mm256_maskstore_ps(x + i, m, _mm256_sub_ps(_mm256_maskload_ps(x + i, m), lse));
   }
 }
 
