@@ -35,26 +35,17 @@ inline void load_w(const int8_t* w, __m256i (&out)[4]) {
   for (int q = 0; q < 4; ++q) out[q] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16 * q)));
 }
 
-void tile2(size_t kp, const int8_t* A, size_t lda, const int8_t* w, Row (&acc)[2]) {
+template <int MR>
+void tile(size_t kp, const int8_t* A, size_t lda, const int8_t* w, Row (&acc)[2]) {
   Row r0{}, r1{};
   for (size_t k = 0; k < kp; k += 4, w += 64) {
     __m256i wq[4];
     load_w(w, wq);
     madd_row(r0, A + k, wq);
-    madd_row(r1, A + lda + k, wq);
+    if (MR > 1) madd_row(r1, A + lda + k, wq);
   }
   acc[0] = r0;
   acc[1] = r1;
-}
-
-void tile1(size_t kp, const int8_t* A, const int8_t* w, Row (&acc)[2]) {
-  Row r0{};
-  for (size_t k = 0; k < kp; k += 4, w += 64) {
-    __m256i wq[4];
-    load_w(w, wq);
-    madd_row(r0, A + k, wq);
-  }
-  acc[0] = r0;
 }
 
 // Pair sums of channels 0-3 and 4-7 -> 8 channel totals in order.
@@ -77,11 +68,11 @@ void qd8_f32_qc8w_gemm_2x16c4__avx2(size_t M, size_t N, size_t K, const int8_t* 
     for (size_t m0 = 0; m0 < M; m0 += 2) {
       const int mr = int(std::min<size_t>(2, M - m0));
       Row acc[2];
-      if (mr == 2) tile2(kp, A + m0 * lda, lda, w, acc);
-      else tile1(kp, A + m0 * lda, w, acc);
+      if (mr == 2) tile<2>(kp, A + m0 * lda, lda, w, acc);
+      else tile<1>(kp, A + m0 * lda, lda, w, acc);
       for (int r = 0; r < mr; ++r) {
         const __m256 as = _mm256_set1_ps(a_scale[m0 + size_t(r)]);
-        for (int h = 0; h < 2; ++h) {
+        for (size_t h = 0; h < 2; ++h) {
           const __m256 sum = _mm256_cvtepi32_ps(h == 0 ? reduce(acc[r].q0, acc[r].q1) : reduce(acc[r].q2, acc[r].q3));
           const __m256 y = _mm256_fmadd_ps(sum, _mm256_mul_ps(_mm256_load_ps(ws + 8 * h), as), _mm256_load_ps(b + 8 * h));
           _mm256_maskstore_ps(C + (m0 + size_t(r)) * ldc + n0 + 8 * h, first_lanes(count > 8 * h ? count - 8 * h : 0),
