@@ -45,16 +45,30 @@ void f32_gemm_nn_4x16__avx2(size_t M, size_t N, size_t K, const float* A, size_t
   }
 }
 
-void f32_softmax__avx2(float* x, size_t n) {
-  const float lowest = std::numeric_limits<float>::lowest();
-  __m256 mx = _mm256_set1_ps(lowest);
+namespace {
+
+float row_max(const float* x, size_t n) {
+  const __m256 lowest = _mm256_set1_ps(std::numeric_limits<float>::lowest());
+  __m256 mx = lowest;
   for (size_t i = 0; i < n; i += 8) {
     const __m256i m = first_lanes(n - i);
-    mx = _mm256_max_ps(mx, _mm256_blendv_ps(_mm256_set1_ps(lowest), _mm256_maskload_ps(x + i, m), _mm256_castsi256_ps(m)));
+    mx = _mm256_max_ps(mx, _mm256_blendv_ps(lowest, _mm256_maskload_ps(x + i, m), _mm256_castsi256_ps(m)));
   }
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, mx);
-  const __m256 top = _mm256_set1_ps(*std::max_element(lanes, lanes + 8));
+  return *std::max_element(lanes, lanes + 8);
+}
+
+float sum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+}  // namespace
+
+void f32_softmax__avx2(float* x, size_t n) {
+  const __m256 top = _mm256_set1_ps(row_max(x, n));
   __m256 sum = _mm256_setzero_ps();
   for (size_t i = 0; i < n; i += 8) {
     const __m256i m = first_lanes(n - i);
@@ -62,6 +76,7 @@ void f32_softmax__avx2(float* x, size_t n) {
     sum = _mm256_add_ps(sum, e);
     _mm256_maskstore_ps(x + i, m, e);
   }
+  alignas(32) float lanes[8];
   _mm256_store_ps(lanes, sum);
   float total = 0;
   for (float v : lanes) total += v;
@@ -78,16 +93,6 @@ void f32_activation__avx2(float* x, size_t n, Epilogue epilogue) {
     _mm256_maskstore_ps(x + i, m, activate256(_mm256_maskload_ps(x + i, m), epilogue));
   }
 }
-
-namespace {
-
-float sum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-
-}  // namespace
 
 void f32_layer_norm__avx2(size_t dim, const float* x, const float* residual, const float* gamma, const float* beta,
                           float eps, float* y) {
@@ -128,15 +133,7 @@ void f32_rms_norm__avx2(size_t dim, const float* x, const float* weight, float e
 }
 
 void f32_log_softmax__avx2(float* x, size_t n) {
-  const __m256 lowest = _mm256_set1_ps(std::numeric_limits<float>::lowest());
-  __m256 mx = lowest;
-  for (size_t i = 0; i < n; i += 8) {
-    const __m256i m = first_lanes(n - i);
-    mx = _mm256_max_ps(mx, _mm256_blendv_ps(lowest, _mm256_maskload_ps(x + i, m), _mm256_castsi256_ps(m)));
-  }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, mx);
-  const float top = *std::max_element(lanes, lanes + 8);
+  const float top = row_max(x, n);
   __m256 sum = _mm256_setzero_ps();
   for (size_t i = 0; i < n; i += 8) {
     const __m256i m = first_lanes(n - i);

@@ -8,7 +8,7 @@ namespace tern {
 
 void f32_activation__avx512f(float* x, size_t n, Epilogue epilogue) {
   for (size_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __mmask16 m = first_lanes(n - i);
     _mm512_mask_storeu_ps(x + i, m, activate512(_mm512_maskz_loadu_ps(m, x + i), epilogue));
   }
 }

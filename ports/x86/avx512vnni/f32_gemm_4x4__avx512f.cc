@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "kernels/kernels.h"
+#include "vector_math.h"
 
 namespace tern {
 namespace {
@@ -19,7 +20,7 @@ void tile(size_t K, const float* A, size_t lda, const WT* W, size_t ldw, float (
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NR; ++j) acc[r][j] = _mm512_setzero_ps();
   for (size_t k = 0; k < K; k += 16) {
-    const __mmask16 m = K - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (K - k)) - 1);
+    const __mmask16 m = first_lanes(K - k);
     __m512 w[NR];
     for (int j = 0; j < NR; ++j) w[j] = load_w(W + j * ldw + k, m);
     for (int r = 0; r < MR; ++r) {

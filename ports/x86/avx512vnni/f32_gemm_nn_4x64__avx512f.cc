@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "kernels/kernels.h"
+#include "vector_math.h"
 
 namespace tern {
 namespace {
@@ -67,17 +68,14 @@ void tile1(size_t K, const float* A, const float* B, size_t ldb, float* C, const
   store_row(C, r0, m);
 }
 
-__mmask16 lanes(size_t width, size_t first) {
-  return width <= first ? __mmask16(0) : width - first >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (width - first)) - 1);
-}
-
 }  // namespace
 
 void f32_gemm_nn_4x64__avx512f(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B,
                                size_t ldb, float* C, size_t ldc) {
   for (size_t n = 0; n < N; n += 64) {
     const size_t w = std::min<size_t>(64, N - n);
-    const Columns m{lanes(w, 0), lanes(w, 16), lanes(w, 32), lanes(w, 48)};
+    auto quarter = [w](size_t first) { return first_lanes(w > first ? w - first : 0); };
+    const Columns m{quarter(0), quarter(16), quarter(32), quarter(48)};
     size_t r = 0;
     for (; r + 4 <= M; r += 4) tile4(K, A + r * lda, lda, B + n, ldb, C + r * ldc + n, ldc, m);
     for (; r < M; ++r) tile1(K, A + r * lda, B + n, ldb, C + r * ldc + n, m);

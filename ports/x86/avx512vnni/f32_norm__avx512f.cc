@@ -6,19 +6,14 @@
 #include <cmath>
 
 #include "kernels/kernels.h"
+#include "vector_math.h"
 
 namespace tern {
-namespace {
-
-inline __mmask16 lanes(size_t n, size_t i) { return n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1); }
-
-}  // namespace
-
 void f32_layer_norm__avx512f(size_t dim, const float* x, const float* residual, const float* gamma, const float* beta,
                              float eps, float* y) {
   __m512 sum = _mm512_setzero_ps();
   for (size_t i = 0; i < dim; i += 16) {
-    const __mmask16 m = lanes(dim, i);
+    const __mmask16 m = first_lanes(dim - i);
     __m512 v = _mm512_maskz_loadu_ps(m, x + i);
     if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + i));
     _mm512_mask_storeu_ps(y + i, m, v);
@@ -27,14 +22,14 @@ void f32_layer_norm__avx512f(size_t dim, const float* x, const float* residual, 
   const __m512 mean = _mm512_set1_ps(_mm512_reduce_add_ps(sum) / float(dim));
   __m512 var = _mm512_setzero_ps();
   for (size_t i = 0; i < dim; i += 16) {
-    const __mmask16 m = lanes(dim, i);
+    const __mmask16 m = first_lanes(dim - i);
     const __m512 d = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, y + i), mean);
     var = _mm512_fmadd_ps(d, d, var);
   }
   const float inv = 1.0f / std::sqrt(_mm512_reduce_add_ps(var) / float(dim) + eps);
   const __m512 scale = _mm512_set1_ps(inv);
   for (size_t i = 0; i < dim; i += 16) {
-    const __mmask16 m = lanes(dim, i);
+    const __mmask16 m = first_lanes(dim - i);
     const __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, y + i), mean), scale);
     _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(m, gamma + i), _mm512_maskz_loadu_ps(m, beta + i)));
   }
@@ -43,12 +38,12 @@ void f32_layer_norm__avx512f(size_t dim, const float* x, const float* residual, 
 void f32_rms_norm__avx512f(size_t dim, const float* x, const float* weight, float eps, float* y) {
   __m512 sum = _mm512_setzero_ps();
   for (size_t i = 0; i < dim; i += 16) {
-    const __m512 v = _mm512_maskz_loadu_ps(lanes(dim, i), x + i);
+    const __m512 v = _mm512_maskz_loadu_ps(first_lanes(dim - i), x + i);
     sum = _mm512_fmadd_ps(v, v, sum);
   }
   const __m512 scale = _mm512_set1_ps(1.0f / std::sqrt(_mm512_reduce_add_ps(sum) / float(dim) + eps));
   for (size_t i = 0; i < dim; i += 16) {
-    const __mmask16 m = lanes(dim, i);
+    const __mmask16 m = first_lanes(dim - i);
     const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), scale);
     _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, weight + i), v));
   }

@@ -57,8 +57,7 @@ void tile(const TileArgs& t) {
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NB; ++j) _mm512_store_si512(sums[r][j], acc[r][j]);
   for (int j = 0; j < NB; ++j) {
-    const size_t count = std::min<size_t>(16, t.columns - size_t(j) * 16);
-    const __mmask16 mask = __mmask16((1u << count) - 1);
+    const __mmask16 mask = first_lanes(t.columns - size_t(j) * 16);
     const __m512i correction = _mm512_slli_epi32(_mm512_loadu_si512(t.col_sums + j * 16), 7);
     const __m512 ws = _mm512_maskz_loadu_ps(mask, t.w_scale + j * 16);
     const __m512 b = t.bias ? _mm512_maskz_loadu_ps(mask, t.bias + j * 16) : _mm512_setzero_ps();

@@ -66,6 +66,9 @@ inline __m512 erf512(__m512 x) {
                                              _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(int32_t(0x80000000u)))));
 }
 
+// Lanes i < n of a 16-lane mask (all of them when n >= 16): masked loads and stores of row tails.
+inline __mmask16 first_lanes(size_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
+
 // epilogue(v) for every Epilogue, shared by the activation kernel and the GEMM epilogues.
 inline __m512 activate512(__m512 v, Epilogue epilogue) {
   const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
