@@ -10,7 +10,7 @@ namespace tern::test {
 std::vector<Isa> runnable_isas() {
   static const std::vector<Isa> isas = [] {
     std::vector<Isa> found;
-    for (Isa isa : {Isa::kRef, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot}) {
+    for (Isa isa : kAllIsas) {
       KernelTable table;
       Status s = select_kernels(isa, &table);
       if (s.ok()) found.push_back(isa);

@@ -2,6 +2,9 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
+#if defined(__aarch64__) || defined(__arm__)
+#include <sys/auxv.h>
+#endif
 
 #include <cstring>
 
@@ -18,19 +21,37 @@ const char* isa_name(Isa isa) {
     case Isa::kAvx512Vnni: return "avx512vnni";
     case Isa::kNeon: return "neon";
     case Isa::kNeonDot: return "neondot";
+    case Isa::kI8mm: return "i8mm";
   }
   return "?";
 }
 
 Result<Isa> parse_isa(const char* name) {
-  for (Isa isa : {Isa::kAuto, Isa::kRef, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot})
+  if (std::strcmp(name, "auto") == 0) return Isa::kAuto;
+  for (Isa isa : kAllIsas)
     if (std::strcmp(name, isa_name(isa)) == 0) return isa;
   return Status::error(Code::kInvalidArgument,
-                       "unknown isa '%s' (expected auto, ref, avx2, avxvnni, avx512vnni, neon or neondot)",
+                       "unknown isa '%s' (expected auto, ref, avx2, avxvnni, avx512vnni, neon, neondot or i8mm)",
                        name);
 }
 
 namespace {
+
+// Each tier and the tier it extends: its kernels replace the parent's, kind by kind, and a kind it
+// has no kernel for comes from the parent (ref at the root).
+struct Tier {
+  Isa isa, parent;
+};
+constexpr Tier kTiers[] = {
+    {Isa::kAvx2, Isa::kRef},    {Isa::kAvxVnni, Isa::kAvx2},   {Isa::kAvx512Vnni, Isa::kRef},
+    {Isa::kNeon, Isa::kRef},    {Isa::kNeonDot, Isa::kNeon},   {Isa::kI8mm, Isa::kNeonDot},
+};
+
+Isa parent_of(Isa isa) {
+  for (const Tier& t : kTiers)
+    if (t.isa == isa) return t.parent;
+  return Isa::kRef;
+}
 
 #if defined(__x86_64__)
 // AVX-VNNI is CPUID leaf 7 subleaf 1, EAX bit 4 (this cpuinfo predates it). The OS saves the ymm
@@ -41,31 +62,46 @@ bool has_avx_vnni() {
 }
 #endif
 
+// ARM features from the kernel's hwcaps (what the OS enables; correct under qemu-user too). The
+// bit values are the Linux UAPI's, spelled out because older libc headers lack the newer ones.
+#if defined(__aarch64__)
+bool arm_has(Isa isa) {
+  const unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
+  const bool asimd = hwcap & (1ul << 1), asimddp = hwcap & (1ul << 20), i8mm = hwcap2 & (1ul << 13);
+  return isa == Isa::kNeon ? asimd : isa == Isa::kNeonDot ? asimd && asimddp : isa == Isa::kI8mm && asimd && i8mm;
+}
+#elif defined(__arm__)
+bool arm_has(Isa isa) {  // the 32-bit tier is compiled for NEON with VFPv4 (fused multiply-add)
+  const unsigned long hwcap = getauxval(AT_HWCAP);
+  return isa == Isa::kNeon && (hwcap & (1ul << 12)) && (hwcap & (1ul << 16));
+}
+#endif
+
 }  // namespace
 
 bool isa_supported(Isa isa) {
   if (isa == Isa::kRef) return true;
+#if defined(__aarch64__) || defined(__arm__)
+  return arm_has(isa);
+#else
   if (!cpuinfo_initialize()) return false;
   switch (isa) {
 #if CPUINFO_ARCH_X86 || CPUINFO_ARCH_X86_64
     case Isa::kAvx2: return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c();
     case Isa::kAvxVnni: return isa_supported(Isa::kAvx2) && has_avx_vnni();
-    case Isa::kAvx512Vnni:
-      return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
-             cpuinfo_has_x86_avx512vnni();
-#endif
-#if CPUINFO_ARCH_ARM || CPUINFO_ARCH_ARM64
-    case Isa::kNeon: return cpuinfo_has_arm_neon();
-    case Isa::kNeonDot: return cpuinfo_has_arm_neon_dot();
+    case Isa::kAvx512Vnni:  // every extension the tier's sources are compiled with
+      return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512vl() &&
+             cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_fma3();
 #endif
     default: return false;
   }
+#endif
 }
 
 namespace {
 
 bool build_has_kernels_for(Isa isa) {
-#define TERN_KERNEL(kind, name, kisa) \
+#define TERN_KERNEL(kind, name, kisa, mr, nr, kr) \
   if (kisa == isa) return true;
 #include "kernels/kernels.inc"
 #undef TERN_KERNEL
@@ -75,7 +111,7 @@ bool build_has_kernels_for(Isa isa) {
 }  // namespace
 
 Isa best_isa() {
-  for (Isa isa : {Isa::kAvx512Vnni, Isa::kAvxVnni, Isa::kAvx2, Isa::kNeonDot, Isa::kNeon})
+  for (Isa isa : {Isa::kAvx512Vnni, Isa::kAvxVnni, Isa::kAvx2, Isa::kI8mm, Isa::kNeonDot, Isa::kNeon})
     if (build_has_kernels_for(isa) && isa_supported(isa)) return isa;
   return Isa::kRef;
 }
@@ -86,17 +122,19 @@ Status select_kernels(Isa isa, KernelTable* table) {
                        "isa %s: this CPU does not support it", isa_name(isa));
   TERN_CHECK_OR_RETURN(build_has_kernels_for(isa), Code::kUnsupported,
                        "isa %s: this build has no kernels for it", isa_name(isa));
+  // The chain from the root to this tier (ref, neon, neondot, i8mm), applied in that order.
+  Isa chain[8];
+  size_t depth = 0;
+  for (Isa t = isa; depth < 8; t = parent_of(t)) {
+    chain[depth++] = t;
+    if (t == Isa::kRef) break;
+  }
   *table = KernelTable();
   table->isa = isa;
-  // Reference kernels first, then the tier it extends (avxvnni only adds an int8 GEMM to avx2),
-  // then the ISA's own kernels, each replacing the previous kind by kind.
-  const Isa base = isa == Isa::kAvxVnni ? Isa::kAvx2 : Isa::kRef;
-  for (Isa pass : {Isa::kRef, base, isa}) {
-#define TERN_KERNEL(kind, name, kisa) \
-  if (kisa == pass) {                 \
-    table->kind = &name;              \
-    table->kind##_name = #name;       \
-  }
+  while (depth > 0) {
+    const Isa pass = chain[--depth];
+#define TERN_KERNEL(kind, name, kisa, mr, nr, kr) \
+  if (kisa == pass) table->kind = {&name, #name, mr, nr, kr};
 #include "kernels/kernels.inc"
 #undef TERN_KERNEL
   }

@@ -12,90 +12,80 @@ namespace tern {
 
 enum class Epilogue : uint8_t { kNone = 0, kGeluErf, kGeluTanh, kRelu, kTanh };
 
+// Each kind's signature, written once: kernels.inc declares `kind##_kernel_type name;` per kernel.
+
 // C[m, n] = epilogue(sum_k A[m, k] * W[n, k] * a_scale[m] * w_scale[n] + bias[n]) for m < M, n < N.
 // A: int8 [M, lda], K valid columns then zeros up to round_up(K, 4).
 // W: int8 N16K4 layout (schema/tern.fbs) for N output channels, starting at a 16-channel block.
 // col_sums: [round_up(N, 16)] per-channel sums of W, for kernels that offset A to unsigned.
 // bias: [N] or null. C: f32 rows of stride ldc.
-using QGemmFn = void (*)(size_t M, size_t N, size_t K, const int8_t* A, size_t lda,
-                         const float* a_scale, const int8_t* W, const float* w_scale,
-                         const int32_t* col_sums, const float* bias, float* C, size_t ldc,
-                         Epilogue epilogue);
+using qgemm_kernel_type = void(size_t M, size_t N, size_t K, const int8_t* A, size_t lda, const float* a_scale,
+                               const int8_t* W, const float* w_scale, const int32_t* col_sums, const float* bias,
+                               float* C, size_t ldc, Epilogue epilogue);
 
 // Same product with float weights, W row-major [N, K] with row stride ldw (f32, or f16 for the
 // _f16w variant). Linear layers pass ldw = K; attention passes its key rows (Q.K^T for few queries).
-using FGemmFn = void (*)(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* W,
-                         size_t ldw, const float* bias, float* C, size_t ldc, Epilogue epilogue);
-using HGemmFn = void (*)(size_t M, size_t N, size_t K, const float* A, size_t lda,
-                         const uint16_t* W, size_t ldw, const float* bias, float* C, size_t ldc,
-                         Epilogue epilogue);
+using fgemm_kernel_type = void(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* W,
+                               size_t ldw, const float* bias, float* C, size_t ldc, Epilogue epilogue);
+using hgemm_kernel_type = void(size_t M, size_t N, size_t K, const float* A, size_t lda, const uint16_t* W,
+                               size_t ldw, const float* bias, float* C, size_t ldc, Epilogue epilogue);
 
 // Per-row symmetric quantization: scale[m] = max|x[m, :K]| / 127, q = round(x / scale) (ties to
 // even), written as K values then zeros up to round_up(K, 4). An all-zero row gets scale 1.
-using QuantizeRowsFn = void (*)(size_t M, size_t K, const float* X, size_t ldx, int8_t* Q,
-                                size_t ldq, float* scale);
+using quantize_rows_kernel_type = void(size_t M, size_t K, const float* X, size_t ldx, int8_t* Q, size_t ldq,
+                                       float* scale);
 
 // C[M, N] = A[M, K] . B[K, N] (all row-major with strides), f32: attention's Q.K^T and P.V.
-using F32GemmNNFn = void (*)(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B,
-                             size_t ldb, float* C, size_t ldc);
+using gemm_nn_kernel_type = void(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B,
+                                 size_t ldb, float* C, size_t ldc);
 // x[0..n) = exp(x - max(x)) / sum, in place.
-using SoftmaxFn = void (*)(float* x, size_t n);
+using softmax_kernel_type = void(float* x, size_t n);
 // x[0..n) = x - log(sum(exp(x))), in place (beam search's log-probabilities over the vocabulary).
-using LogSoftmaxFn = void (*)(float* x, size_t n);
+using log_softmax_kernel_type = void(float* x, size_t n);
 // x[0..n) = epilogue(x), in place (GELU exact or tanh-approx, tanh, ReLU).
-using ActivationFn = void (*)(float* x, size_t n, Epilogue epilogue);
+using activation_kernel_type = void(float* x, size_t n, Epilogue epilogue);
 
 // One row of `dim`: y = LayerNorm(x + residual) * gamma + beta (residual may be null; y may alias
 // x or residual), and y = x * rsqrt(mean(x^2) + eps) * weight (T5's norm; y may alias x).
-using LayerNormFn = void (*)(size_t dim, const float* x, const float* residual, const float* gamma,
-                             const float* beta, float eps, float* y);
-using RmsNormFn = void (*)(size_t dim, const float* x, const float* weight, float eps, float* y);
+using layer_norm_kernel_type = void(size_t dim, const float* x, const float* residual, const float* gamma,
+                                    const float* beta, float eps, float* y);
+using rms_norm_kernel_type = void(size_t dim, const float* x, const float* weight, float eps, float* y);
+
+using QGemmFn = qgemm_kernel_type*;
+using FGemmFn = fgemm_kernel_type*;
+using HGemmFn = hgemm_kernel_type*;
+using QuantizeRowsFn = quantize_rows_kernel_type*;
+using F32GemmNNFn = gemm_nn_kernel_type*;
+using SoftmaxFn = softmax_kernel_type*;
+using LogSoftmaxFn = log_softmax_kernel_type*;
+using ActivationFn = activation_kernel_type*;
+using LayerNormFn = layer_norm_kernel_type*;
+using RmsNormFn = rms_norm_kernel_type*;
+
+// One selected kernel and its facts from kernels.inc.
+template <typename Fn>
+struct Kernel {
+  Fn fn = nullptr;
+  const char* name = "";
+  size_t mr = 1, nr = 1, kr = 1;  // tile: rows, output channels, K group (1 where there is none)
+};
 
 struct KernelTable {
   Isa isa = Isa::kRef;
-  QGemmFn qgemm = nullptr;
-  const char* qgemm_name = "";
-  FGemmFn fgemm = nullptr;
-  const char* fgemm_name = "";
-  HGemmFn hgemm = nullptr;
-  const char* hgemm_name = "";
-  QuantizeRowsFn quantize_rows = nullptr;
-  const char* quantize_rows_name = "";
-  F32GemmNNFn gemm_nn = nullptr;
-  const char* gemm_nn_name = "";
-  SoftmaxFn softmax = nullptr;
-  const char* softmax_name = "";
-  LogSoftmaxFn log_softmax = nullptr;
-  const char* log_softmax_name = "";
-  ActivationFn activation = nullptr;
-  const char* activation_name = "";
-  LayerNormFn layer_norm = nullptr;
-  const char* layer_norm_name = "";
-  RmsNormFn rms_norm = nullptr;
-  const char* rms_norm_name = "";
+  Kernel<QGemmFn> qgemm;
+  Kernel<FGemmFn> fgemm;
+  Kernel<HGemmFn> hgemm;
+  Kernel<QuantizeRowsFn> quantize_rows;
+  Kernel<F32GemmNNFn> gemm_nn;
+  Kernel<SoftmaxFn> softmax;
+  Kernel<LogSoftmaxFn> log_softmax;
+  Kernel<ActivationFn> activation;
+  Kernel<LayerNormFn> layer_norm;
+  Kernel<RmsNormFn> rms_norm;
 };
 
 // Declarations of every kernel in kernels.inc.
-#define TERN_KERNEL(kind, name, isa) extern const kind##_kernel_type name;
-using qgemm_kernel_type = void(size_t, size_t, size_t, const int8_t*, size_t, const float*,
-                               const int8_t*, const float*, const int32_t*, const float*, float*,
-                               size_t, Epilogue);
-using fgemm_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const float*, size_t,
-                               const float*, float*, size_t, Epilogue);
-using hgemm_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const uint16_t*, size_t,
-                               const float*, float*, size_t, Epilogue);
-using quantize_rows_kernel_type = void(size_t, size_t, const float*, size_t, int8_t*, size_t,
-                                       float*);
-using gemm_nn_kernel_type = void(size_t, size_t, size_t, const float*, size_t, const float*, size_t,
-                                 float*, size_t);
-using softmax_kernel_type = void(float*, size_t);
-using log_softmax_kernel_type = void(float*, size_t);
-using activation_kernel_type = void(float*, size_t, Epilogue);
-using layer_norm_kernel_type = void(size_t, const float*, const float*, const float*, const float*, float,
-                                    float*);
-using rms_norm_kernel_type = void(size_t, const float*, const float*, float, float*);
-#undef TERN_KERNEL
-#define TERN_KERNEL(kind, name, isa) kind##_kernel_type name;
+#define TERN_KERNEL(kind, name, isa, mr, nr, kr) kind##_kernel_type name;
 #include "kernels/kernels.inc"
 #undef TERN_KERNEL
 

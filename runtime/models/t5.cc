@@ -180,7 +180,7 @@ void feed_forward(const T5Config& c, const T5Layer& L, const OpContext& ctx, con
     const Epilogue act = epilogue_of(c.activation);
     for (size_t m = 0; m < M; ++m) {
       float* row = buf.ffn + m * 2 * F;
-      ctx.kernels.activation(row, F, act);
+      ctx.kernels.activation.fn(row, F, act);
       for (size_t i = 0; i < F; ++i) row[i] *= row[F + i];
     }
     linear(ctx, L.ffn_out, buf.ffn, 2 * F, M, buf.tmp, D, Epilogue::kNone);

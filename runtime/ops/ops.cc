@@ -30,16 +30,16 @@ void linear_tile(void* arg, size_t n0, size_t count) {
     case fb::DType::I8: {
       const size_t kp = (K + 3) / 4 * 4;  // n0 is a multiple of 16: whole N16K4 blocks
       const int8_t* W = static_cast<const int8_t*>(w.data) + n0 * kp;
-      k.qgemm(t.M, count, K, t.ctx->act_q, t.ctx->act_q_stride, t.ctx->act_scale, W,
+      k.qgemm.fn(t.M, count, K, t.ctx->act_q, t.ctx->act_q_stride, t.ctx->act_scale, W,
               w.scales + n0, w.col_sums + n0, bias, y, t.ldy, t.epilogue);
       break;
     }
     case fb::DType::F32:
-      k.fgemm(t.M, count, K, t.x, t.ldx, static_cast<const float*>(w.data) + n0 * K, K, bias, y,
+      k.fgemm.fn(t.M, count, K, t.x, t.ldx, static_cast<const float*>(w.data) + n0 * K, K, bias, y,
               t.ldy, t.epilogue);
       break;
     case fb::DType::F16:
-      k.hgemm(t.M, count, K, t.x, t.ldx, static_cast<const uint16_t*>(w.data) + n0 * K, K, bias, y,
+      k.hgemm.fn(t.M, count, K, t.x, t.ldx, static_cast<const uint16_t*>(w.data) + n0 * K, K, bias, y,
               t.ldy, t.epilogue);
       break;
   }
@@ -50,24 +50,29 @@ void linear_tile(void* arg, size_t n0, size_t count) {
 void linear(const OpContext& ctx, const Linear& op, const float* x, size_t ldx, size_t M, float* y,
             size_t ldy, Epilogue epilogue) {
   if (op.weight->dtype == fb::DType::I8)
-    ctx.kernels.quantize_rows(M, op.in, x, ldx, ctx.act_q, ctx.act_q_stride, ctx.act_scale);
+    ctx.kernels.quantize_rows.fn(M, op.in, x, ldx, ctx.act_q, ctx.act_q_stride, ctx.act_scale);
   // int8 GEMMs apply every epilogue to the tile they store. The float-weight kernels' epilogue is
   // scalar, so there smooth activations run as a vectorized pass over the rows instead.
   const bool fused = op.weight->dtype == fb::DType::I8 || epilogue == Epilogue::kNone || epilogue == Epilogue::kRelu;
   LinearTask task{&ctx, &op, x, ldx, M, y, ldy, fused ? epilogue : Epilogue::kNone};
-  // Tiles of whole 16-channel blocks, about 4 per thread so that uneven cores even out.
-  size_t threads = ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1;
+  // About 4 ranges of channels per thread so that uneven cores even out, each a whole number of
+  // the kernel's NR-channel tiles (and of 16-channel N16K4 blocks) so that only the last has a tail.
+  const size_t threads = ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1;
+  const size_t nr = op.weight->dtype == fb::DType::I8   ? ctx.kernels.qgemm.nr
+                    : op.weight->dtype == fb::DType::F32 ? ctx.kernels.fgemm.nr
+                                                         : ctx.kernels.hgemm.nr;
+  const size_t unit = nr > 16 ? nr : 16;  // lcm(nr, 16): tiles are powers of two
   size_t tile = (op.out + threads * 4 - 1) / (threads * 4);
-  tile = (tile + 15) / 16 * 16;
+  tile = (tile + unit - 1) / unit * unit;
   pthreadpool_parallelize_1d_tile_1d(ctx.pool, linear_tile, &task, op.out, tile, 0);
   if (!fused)
-    for (size_t m = 0; m < M; ++m) ctx.kernels.activation(y + m * ldy, op.out, epilogue);
+    for (size_t m = 0; m < M; ++m) ctx.kernels.activation.fn(y + m * ldy, op.out, epilogue);
 }
 
 void layer_norm(const OpContext& ctx, const float* x, const float* residual, size_t M, size_t dim, const Norm& norm,
                 float eps, float* y) {
   for (size_t m = 0; m < M; ++m)
-    ctx.kernels.layer_norm(dim, x + m * dim, residual ? residual + m * dim : nullptr, norm.weight, norm.bias, eps,
+    ctx.kernels.layer_norm.fn(dim, x + m * dim, residual ? residual + m * dim : nullptr, norm.weight, norm.bias, eps,
                            y + m * dim);
 }
 
@@ -90,11 +95,11 @@ void attend(const KernelTable& kt, const Attention& a, size_t begin, size_t end,
     float* scores = a.probs ? a.probs + (n * a.heads + h) * a.queries * keys : scratch;
     if (a.queries < 4) {
       // A decoder step: one dot product per key, read in place (a transpose would copy every key).
-      kt.fgemm(a.queries, keys, dh, q, a.q_stride, k, a.kv_stride, nullptr, scores, keys, Epilogue::kNone);
+      kt.fgemm.fn(a.queries, keys, dh, q, a.q_stride, k, a.kv_stride, nullptr, scores, keys, Epilogue::kNone);
     } else {
       for (size_t j = 0; j < keys; ++j)  // K^T [dh, keys]: Q.K^T becomes a plain row-major product
         for (size_t d = 0; d < dh; ++d) k_t[d * keys + j] = k[j * a.kv_stride + d];
-      kt.gemm_nn(a.queries, keys, dh, q, a.q_stride, k_t, keys, scores, keys);
+      kt.gemm_nn.fn(a.queries, keys, dh, q, a.q_stride, k_t, keys, scores, keys);
     }
     for (size_t i = 0; i < a.queries; ++i) {
       const size_t visible = a.causal ? std::min(keys, a.first_query_pos + i + 1) : keys;
@@ -107,10 +112,10 @@ void attend(const KernelTable& kt, const Attention& a, size_t begin, size_t end,
         if (mask && !mask[j]) s += masked;
         row[j] = s;
       }
-      kt.softmax(row, visible);
+      kt.softmax.fn(row, visible);
       for (size_t j = visible; j < keys; ++j) row[j] = 0;
     }
-    kt.gemm_nn(a.queries, dh, keys, scores, keys, a.v + src * a.kv_rows * a.kv_stride + h * dh, a.kv_stride,
+    kt.gemm_nn.fn(a.queries, dh, keys, scores, keys, a.v + src * a.kv_rows * a.kv_stride + h * dh, a.kv_stride,
                a.ctx + n * a.queries * a.ctx_stride + h * dh, a.ctx_stride);
   }
 }
@@ -143,7 +148,7 @@ size_t attention_scratch_floats(size_t queries, size_t keys, size_t head_dim) {
 }
 
 void rms_norm(const OpContext& ctx, const float* x, size_t M, size_t dim, const float* weight, float eps, float* y) {
-  for (size_t m = 0; m < M; ++m) ctx.kernels.rms_norm(dim, x + m * dim, weight, eps, y + m * dim);
+  for (size_t m = 0; m < M; ++m) ctx.kernels.rms_norm.fn(dim, x + m * dim, weight, eps, y + m * dim);
 }
 
 namespace {

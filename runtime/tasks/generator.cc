@@ -318,7 +318,7 @@ Result<GenerationResult> generate(const GenerationOptions& o, const GeneratorPla
   TERN_RETURN_IF_ERROR(check_generation_options(o, p));
   TERN_CHECK_OR_RETURN(batch >= 1 && batch <= p.batch, Code::kInvalidArgument, "generate: batch %zu not in 1..%zu", batch, p.batch);
   TERN_CHECK_OR_RETURN(o.num_beams <= 64, Code::kUnsupported, "generate: at most 64 beams");
-  if (o.num_beams > 1) return beam_search(o, p, m, kernels.log_softmax, arena, batch, ids, d);
+  if (o.num_beams > 1) return beam_search(o, p, m, kernels.log_softmax.fn, arena, batch, ids, d);
   return greedy_or_sample(o, p, m, arena, batch, ids, d);
 }
 

@@ -168,8 +168,8 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
                          "session: cannot create %zu threads", o.threads);
   }
   const KernelTable& k = s->ctx.kernels;
-  s->kernel_names = std::string("qgemm=") + k.qgemm_name + " fgemm=" + k.fgemm_name +
-                    " hgemm=" + k.hgemm_name + " quantize=" + k.quantize_rows_name;
+  s->kernel_names = std::string("qgemm=") + k.qgemm.name + " fgemm=" + k.fgemm.name +
+                    " hgemm=" + k.hgemm.name + " quantize=" + k.quantize_rows.name;
   s->describe_outputs();
   return std::unique_ptr<Session>(new Session(std::move(s)));
 }

@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     for (auto& v : w) v = int8_t(int(rng() % 255) - 127);
     std::vector<float> as(s.M, 0.01f), ws(s.N, 0.01f), bias(s.N, 0.0f), c(s.M * s.N);
     std::vector<int32_t> sums(np, 0);
-#define TERN_KERNEL(kind, name, isa) bench(#name, &name, isa, s, a, w, as, ws, sums, bias, c, quick, peak);
+#define TERN_KERNEL(kind, name, isa, mr, nr, kr) bench(#name, &name, isa, s, a, w, as, ws, sums, bias, c, quick, peak);
 #include "kernels/kernels.inc"
 #undef TERN_KERNEL
   }
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
   const Shape float_shapes[] = {{1, 768, 768}, {128, 768, 768}, {128, 3072, 768}, {128, 128, 64}, {128, 64, 128}};
   std::printf("%-42s %6s %6s %6s %10s %8s\n", "kernel", "M", "N", "K", "GFLOP/s", "of peak");
   for (const Shape& s : float_shapes) {
-#define TERN_KERNEL(kind, name, isa) bench_float(#name, &name, isa, s, quick, fpeak);
+#define TERN_KERNEL(kind, name, isa, mr, nr, kr) bench_float(#name, &name, isa, s, quick, fpeak);
 #include "kernels/kernels.inc"
 #undef TERN_KERNEL
   }

@@ -7,11 +7,16 @@
 namespace tern {
 
 // Instruction sets with kernels. kAuto picks the best one this CPU and build support. kAvxVnni is
-// AVX2 plus the 256-bit VEX VNNI of CPUs without AVX-512 (appended last: values are stable).
-enum class Isa { kAuto = 0, kRef, kAvx2, kAvx512Vnni, kNeon, kNeonDot, kAvxVnni };
+// AVX2 plus the 256-bit VEX VNNI of CPUs without AVX-512; kNeon is ARMv8.0 Advanced SIMD on aarch64
+// and NEON with VFPv4 on 32-bit ARM; kNeonDot adds ARMv8.2 sdot, kI8mm ARMv8.6 smmla (new values
+// are appended: values are stable).
+enum class Isa { kAuto = 0, kRef, kAvx2, kAvx512Vnni, kNeon, kNeonDot, kAvxVnni, kI8mm };
+// Every value but kAuto, in the order tiers are listed.
+constexpr Isa kAllIsas[] = {Isa::kRef,  Isa::kAvx2,    Isa::kAvxVnni, Isa::kAvx512Vnni,
+                            Isa::kNeon, Isa::kNeonDot, Isa::kI8mm};
 
 const char* isa_name(Isa isa);
-// Parses "auto", "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot".
+// Parses "auto", "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "i8mm".
 Result<Isa> parse_isa(const char* name);
 
 }  // namespace tern
