@@ -98,6 +98,11 @@ Isa best_isa();
 Status select_kernels(Isa isa, KernelTable* table);
 
 float apply_epilogue(float x, Epilogue e);
+
+// For port files, which include no standard-library headers: internal linkage, so that each file's
+// copy keeps that file's ISA flags (the linker may pick any one weak copy of an inline function,
+// possibly one compiled for instructions the CPU running the program lacks).
+static inline size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
 

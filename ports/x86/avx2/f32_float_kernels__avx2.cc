@@ -3,9 +3,6 @@
 // ../avx512vnni/f32_norm__avx512f.cc) and row quantization (bit-identical to the reference).
 #include <immintrin.h>
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
 
 #include "kernels/kernels.h"
 #include "vector_math.h"
@@ -37,8 +34,8 @@ void nn_tile(size_t K, const float* A, size_t lda, const float* B, size_t ldb, f
 void f32_gemm_nn_4x16__avx2(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B, size_t ldb,
                             float* C, size_t ldc) {
   for (size_t n = 0; n < N; n += 16) {
-    const size_t w = std::min<size_t>(16, N - n);
-    const __m256i m0 = first_lanes(std::min<size_t>(w, 8)), m1 = first_lanes(w > 8 ? w - 8 : 0);
+    const size_t w = min_size(16, N - n);
+    const __m256i m0 = first_lanes(min_size(w, 8)), m1 = first_lanes(w > 8 ? w - 8 : 0);
     size_t m = 0;
     for (; m + 4 <= M; m += 4) nn_tile<4>(K, A + m * lda, lda, B + n, ldb, C + m * ldc + n, ldc, m0, m1);
     for (; m < M; ++m) nn_tile<1>(K, A + m * lda, lda, B + n, ldb, C + m * ldc + n, ldc, m0, m1);
@@ -48,15 +45,13 @@ void f32_gemm_nn_4x16__avx2(size_t M, size_t N, size_t K, const float* A, size_t
 namespace {
 
 float row_max(const float* x, size_t n) {
-  const __m256 lowest = _mm256_set1_ps(std::numeric_limits<float>::lowest());
+  const __m256 lowest = _mm256_set1_ps(-__FLT_MAX__);
   __m256 mx = lowest;
   for (size_t i = 0; i < n; i += 8) {
     const __m256i m = first_lanes(n - i);
     mx = _mm256_max_ps(mx, _mm256_blendv_ps(lowest, _mm256_maskload_ps(x + i, m), _mm256_castsi256_ps(m)));
   }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, mx);
-  return *std::max_element(lanes, lanes + 8);
+  return max256(mx);
 }
 
 float sum256(__m256 v) {
@@ -111,7 +106,7 @@ void f32_layer_norm__avx2(size_t dim, const float* x, const float* residual, con
     const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(y + i, m), mean), _mm256_castsi256_ps(m));
     var = _mm256_fmadd_ps(d, d, var);
   }
-  const __m256 scale = _mm256_set1_ps(1.0f / std::sqrt(sum256(var) / float(dim) + eps));
+  const __m256 scale = _mm256_set1_ps(1.0f / sqrt_ss(sum256(var) / float(dim) + eps));
   for (size_t i = 0; i < dim; i += 8) {
     const __m256i m = first_lanes(dim - i);
     const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(y + i, m), mean), scale);
@@ -125,7 +120,7 @@ void f32_rms_norm__avx2(size_t dim, const float* x, const float* weight, float e
     const __m256 v = _mm256_maskload_ps(x + i, first_lanes(dim - i));
     sum = _mm256_fmadd_ps(v, v, sum);
   }
-  const __m256 scale = _mm256_set1_ps(1.0f / std::sqrt(sum256(sum) / float(dim) + eps));
+  const __m256 scale = _mm256_set1_ps(1.0f / sqrt_ss(sum256(sum) / float(dim) + eps));
   for (size_t i = 0; i < dim; i += 8) {
     const __m256i m = first_lanes(dim - i);
     _mm256_maskstore_ps(y + i, m, _mm256_mul_ps(_mm256_maskload_ps(weight + i, m), _mm256_mul_ps(_mm256_maskload_ps(x + i, m), scale)));
@@ -140,7 +135,7 @@ void f32_log_softmax__avx2(float* x, size_t n) {
     sum = _mm256_add_ps(sum, _mm256_and_ps(exp256(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), _mm256_set1_ps(top))),
                                            _mm256_castsi256_ps(m)));
   }
-  const __m256 lse = _mm256_set1_ps(top + std::log(sum256(sum)));
+  const __m256 lse = _mm256_set1_ps(top + __builtin_logf(sum256(sum)));
   for (size_t i = 0; i < n; i += 8) {
     const __m256i m = first_lanes(n - i);
     _mm256_maskstore_ps(x + i, m, _mm256_sub_ps(_mm256_maskload_ps(x + i, m), lse));
@@ -154,9 +149,7 @@ void qd8_quantize_rows__avx2(size_t M, size_t K, const float* X, size_t ldx, int
     int8_t* q = Q + m * ldq;
     __m256 mx = _mm256_setzero_ps();
     for (size_t k = 0; k < K; k += 8) mx = _mm256_max_ps(mx, abs256(_mm256_maskload_ps(x + k, first_lanes(K - k))));
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, mx);
-    const float absmax = *std::max_element(lanes, lanes + 8);
+    const float absmax = max256(mx);
     const float inv = absmax > 0 ? 127.0f / absmax : 1.0f;
     scale[m] = absmax > 0 ? absmax / 127.0f : 1.0f;
     alignas(32) int32_t v[8];

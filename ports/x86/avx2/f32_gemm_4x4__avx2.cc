@@ -2,7 +2,6 @@
 // with F16C). 4 rows x 4 channels, 8 K values per FMA, a horizontal sum per output, scalar K tail.
 #include <immintrin.h>
 
-#include <algorithm>
 
 #include "kernels/kernels.h"
 
@@ -46,9 +45,9 @@ template <typename WT>
 void gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, const WT* W, size_t ldw, const float* bias, float* C,
           size_t ldc, Epilogue epilogue) {
   for (size_t n = 0; n < N; n += 4) {
-    const int nr = int(std::min<size_t>(4, N - n));
+    const int nr = int(min_size(4, N - n));
     for (size_t m = 0; m < M; m += 4) {
-      const int mr = int(std::min<size_t>(4, M - m));
+      const int mr = int(min_size(4, M - m));
       float out[4][4];
       if (mr == 4 && nr == 4) {
         tile<4, 4>(K, A + m * lda, lda, W + n * ldw, ldw, out);

@@ -5,8 +5,6 @@
 // Tile: 2 rows x 16 output channels (one N16K4 block), K in groups of 4.
 #include <immintrin.h>
 
-#include <algorithm>
-#include <cstring>
 
 #include "kernels/kernels.h"
 #include "vector_math.h"
@@ -22,7 +20,7 @@ struct Row {
 
 inline void madd_row(Row& acc, const int8_t* a, const __m256i (&w)[4]) {
   int32_t a4;
-  std::memcpy(&a4, a, 4);
+  __builtin_memcpy(&a4, a, 4);
   const __m256i av = _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(a4)));
   acc.q0 = _mm256_add_epi32(acc.q0, _mm256_madd_epi16(w[0], av));
   acc.q1 = _mm256_add_epi32(acc.q1, _mm256_madd_epi16(w[1], av));
@@ -62,11 +60,11 @@ void qd8_f32_qc8w_gemm_2x16c4__avx2(size_t M, size_t N, size_t K, const int8_t* 
   const size_t kp = (K + 3) / 4 * 4;
   alignas(32) float ws[16], b[16];
   for (size_t n0 = 0; n0 < N; n0 += 16) {
-    const size_t count = std::min<size_t>(16, N - n0);
+    const size_t count = min_size(16, N - n0);
     for (size_t i = 0; i < 16; ++i) ws[i] = i < count ? w_scale[n0 + i] : 0.0f, b[i] = bias && i < count ? bias[n0 + i] : 0.0f;
     const int8_t* w = W + (n0 / 16) * kp * 16;
     for (size_t m0 = 0; m0 < M; m0 += 2) {
-      const int mr = int(std::min<size_t>(2, M - m0));
+      const int mr = int(min_size(2, M - m0));
       Row acc[2];
       if (mr == 2) tile<2>(kp, A + m0 * lda, lda, w, acc);
       else tile<1>(kp, A + m0 * lda, lda, w, acc);

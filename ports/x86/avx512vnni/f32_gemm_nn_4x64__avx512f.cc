@@ -4,7 +4,6 @@
 // the stack on each step (8 stores per 8 FMAs, half speed).
 #include <immintrin.h>
 
-#include <algorithm>
 
 #include "kernels/kernels.h"
 #include "vector_math.h"
@@ -73,7 +72,7 @@ void tile1(size_t K, const float* A, const float* B, size_t ldb, float* C, const
 void f32_gemm_nn_4x64__avx512f(size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B,
                                size_t ldb, float* C, size_t ldc) {
   for (size_t n = 0; n < N; n += 64) {
-    const size_t w = std::min<size_t>(64, N - n);
+    const size_t w = min_size(64, N - n);
     auto quarter = [w](size_t first) { return first_lanes(w > first ? w - first : 0); };
     const Columns m{quarter(0), quarter(16), quarter(32), quarter(48)};
     size_t r = 0;

@@ -3,7 +3,6 @@
 // at the level of the double reference for rows of a few thousand.
 #include <immintrin.h>
 
-#include <cmath>
 
 #include "kernels/kernels.h"
 #include "vector_math.h"
@@ -26,7 +25,7 @@ void f32_layer_norm__avx512f(size_t dim, const float* x, const float* residual, 
     const __m512 d = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, y + i), mean);
     var = _mm512_fmadd_ps(d, d, var);
   }
-  const float inv = 1.0f / std::sqrt(_mm512_reduce_add_ps(var) / float(dim) + eps);
+  const float inv = 1.0f / sqrt_ss(_mm512_reduce_add_ps(var) / float(dim) + eps);
   const __m512 scale = _mm512_set1_ps(inv);
   for (size_t i = 0; i < dim; i += 16) {
     const __mmask16 m = first_lanes(dim - i);
@@ -41,7 +40,7 @@ void f32_rms_norm__avx512f(size_t dim, const float* x, const float* weight, floa
     const __m512 v = _mm512_maskz_loadu_ps(first_lanes(dim - i), x + i);
     sum = _mm512_fmadd_ps(v, v, sum);
   }
-  const __m512 scale = _mm512_set1_ps(1.0f / std::sqrt(_mm512_reduce_add_ps(sum) / float(dim) + eps));
+  const __m512 scale = _mm512_set1_ps(1.0f / sqrt_ss(_mm512_reduce_add_ps(sum) / float(dim) + eps));
   for (size_t i = 0; i < dim; i += 16) {
     const __mmask16 m = first_lanes(dim - i);
     const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), scale);

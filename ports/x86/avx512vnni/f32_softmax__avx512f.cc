@@ -2,8 +2,6 @@
 // 1 / sum, or subtract max + log(sum).
 #include <immintrin.h>
 
-#include <cmath>
-#include <limits>
 
 #include "kernels/kernels.h"
 #include "vector_math.h"
@@ -12,7 +10,7 @@ namespace tern {
 namespace {
 
 float row_max(const float* x, size_t n) {
-  __m512 mx = _mm512_set1_ps(std::numeric_limits<float>::lowest());
+  __m512 mx = _mm512_set1_ps(-__FLT_MAX__);
   for (size_t i = 0; i < n; i += 16) {
     const __mmask16 m = first_lanes(n - i);
     mx = _mm512_mask_max_ps(mx, m, mx, _mm512_maskz_loadu_ps(m, x + i));
@@ -45,7 +43,7 @@ void f32_log_softmax__avx512f(float* x, size_t n) {
     const __mmask16 m = first_lanes(n - i);
     sum = _mm512_mask_add_ps(sum, m, sum, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_set1_ps(top))));
   }
-  const __m512 lse = _mm512_set1_ps(top + std::log(_mm512_reduce_add_ps(sum)));
+  const __m512 lse = _mm512_set1_ps(top + __builtin_logf(_mm512_reduce_add_ps(sum)));
   for (size_t i = 0; i < n; i += 16) {
     const __mmask16 m = first_lanes(n - i);
     _mm512_mask_storeu_ps(x + i, m, _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), lse));

@@ -6,8 +6,6 @@
 // broadcast). Bias, scales and the activation are applied before the tile is stored.
 #include <immintrin.h>
 
-#include <algorithm>
-#include <cstring>
 
 #include "kernels/kernels.h"
 #include "vector_math.h"
@@ -47,7 +45,7 @@ void tile(const TileArgs& t) {
     for (int j = 0; j < NB; ++j) wv[j] = _mm512_loadu_si512(w + j * stride);
     for (int r = 0; r < MR; ++r) {
       int32_t a4;
-      std::memcpy(&a4, a + r * lda + k, 4);
+      __builtin_memcpy(&a4, a + r * lda + k, 4);
       const __m512i av = _mm512_xor_si512(_mm512_set1_epi32(a4), flip);
       for (int j = 0; j < NB; ++j) acc[r][j] = dpbusd(acc[r][j], av, wv[j]);
     }
@@ -89,7 +87,7 @@ void qd8_f32_qc8w_gemm_4x64c4__avx512vnni(size_t M, size_t N, size_t K, const in
   t.epilogue = epilogue;
   for (size_t n0 = 0; n0 < N; n0 += 64) {
     t.columns = N - n0;
-    const size_t nb = std::min<size_t>(4, (t.columns + 15) / 16);
+    const size_t nb = min_size(4, (t.columns + 15) / 16);
     t.W = W + (n0 / 16) * t.block_stride;
     t.w_scale = w_scale + n0;
     t.col_sums = col_sums + n0;
@@ -98,7 +96,7 @@ void qd8_f32_qc8w_gemm_4x64c4__avx512vnni(size_t M, size_t N, size_t K, const in
       t.A = A + m0 * lda;
       t.a_scale = a_scale + m0;
       t.C = C + m0 * ldc + n0;
-      kTiles[std::min<size_t>(4, M - m0) - 1][nb - 1](t);
+      kTiles[min_size(4, M - m0) - 1][nb - 1](t);
     }
   }
 }

@@ -66,6 +66,9 @@ inline __m512 erf512(__m512 x) {
                                              _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(int32_t(0x80000000u)))));
 }
 
+// A scalar square root without <cmath>: a port object must not carry weak copies of std:: functions.
+inline float sqrt_ss(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
+
 // Lanes i < n of a 16-lane mask (all of them when n >= 16): masked loads and stores of row tails.
 inline __mmask16 first_lanes(size_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
 

@@ -5,8 +5,6 @@
 // ymm registers: 8 accumulators, 2 weight vectors, the broadcast and the xor constant.
 #include <immintrin.h>
 
-#include <algorithm>
-#include <cstring>
 
 #include "../avx2/vector_math.h"
 #include "kernels/kernels.h"
@@ -28,7 +26,7 @@ struct Row {
 
 inline void dot_row(Row& acc, const int8_t* a, __m256i flip, __m256i w_lo, __m256i w_hi) {
   int32_t a4;
-  std::memcpy(&a4, a, 4);
+  __builtin_memcpy(&a4, a, 4);
   const __m256i av = _mm256_xor_si256(_mm256_set1_epi32(a4), flip);
   acc.lo = dpbusd(acc.lo, av, w_lo);
   acc.hi = dpbusd(acc.hi, av, w_hi);
@@ -61,7 +59,7 @@ void qd8_f32_qc8w_gemm_4x16c4__avxvnni(size_t M, size_t N, size_t K, const int8_
                                        Epilogue epilogue) {
   const size_t kp = (K + 3) / 4 * 4;
   for (size_t n0 = 0; n0 < N; n0 += 16) {
-    const size_t count = std::min<size_t>(16, N - n0);
+    const size_t count = min_size(16, N - n0);
     const int8_t* w = W + (n0 / 16) * kp * 16;
     const __m256i masks[2] = {first_lanes(count), first_lanes(count > 8 ? count - 8 : 0)};
     __m256 ws[2], b[2];
@@ -72,7 +70,7 @@ void qd8_f32_qc8w_gemm_4x16c4__avxvnni(size_t M, size_t N, size_t K, const int8_
       correction[h] = _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_sums + n0 + 8 * h)), 7);
     }
     for (size_t m0 = 0; m0 < M; m0 += 4) {
-      const size_t mr = std::min<size_t>(4, M - m0);
+      const size_t mr = min_size(4, M - m0);
       Row acc[4];
       const int8_t* a = A + m0 * lda;
       switch (mr) {
