@@ -53,6 +53,20 @@ inline float32x4_t round4(float32x4_t x) {
 #endif
 }
 
+// GCC 12 for armv7 writes vcltq_f32 and friends (and vnegq_f32) as generic vector comparisons, which
+// it will not put on NEON without -ffast-math (NEON flushes denormals): each becomes four scalar VFP
+// compares. The absolute comparisons vcaltq/vcagtq are real builtins, so the comparisons here are
+// written with them (all against magnitudes).
+
+// x < c for c < 0: |x| > |c| and x negative.
+inline uint32x4_t less_than_negative(float32x4_t x, float32x4_t c) {
+#if defined(__aarch64__)
+  return vcltq_f32(x, c);
+#else
+  return vandq_u32(vcagtq_f32(x, c), vreinterpretq_u32_s32(vshrq_n_s32(vreinterpretq_s32_f32(x), 31)));
+#endif
+}
+
 inline float hsum4(float32x4_t v) {
 #if defined(__aarch64__)
   return vaddvq_f32(v);
@@ -97,7 +111,7 @@ inline uint32x4_t first_lanes(size_t n) {
 // Relative error ~1e-7; exact 0 below -87.3 (masked attention scores must vanish).
 inline float32x4_t exp4(float32x4_t x) {
   const float32x4_t lo = vdupq_n_f32(-87.3365478515625f);
-  const uint32x4_t underflow = vcltq_f32(x, lo);
+  const uint32x4_t underflow = less_than_negative(x, lo);
   x = vminq_f32(vmaxq_f32(x, lo), vdupq_n_f32(88.3762626647949f));
   const float32x4_t n = round4(vmulq_n_f32(x, 1.44269504088896341f));
   float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
@@ -124,7 +138,7 @@ inline float32x4_t log4(float32x4_t x) {
   // m in [0.5, 1): keep the mantissa, set the exponent of 0.5.
   float32x4_t m = vreinterpretq_f32_s32(vorrq_s32(vandq_s32(bits, vdupq_n_s32(0x007fffff)), vdupq_n_s32(0x3f000000)));
   float32x4_t e = vcvtq_f32_s32(vsubq_s32(vshrq_n_s32(bits, 23), vdupq_n_s32(126)));
-  const uint32x4_t small = vcltq_f32(m, vdupq_n_f32(0.707106781186547524f));
+  const uint32x4_t small = vcaltq_f32(m, vdupq_n_f32(0.707106781186547524f));  // m > 0
   // m < sqrt(1/2): use 2m - 1 and e - 1, else m - 1.
   e = vsubq_f32(e, vreinterpretq_f32_u32(vandq_u32(small, vreinterpretq_u32_f32(vdupq_n_f32(1.0f)))));
   m = vsubq_f32(vaddq_f32(m, vreinterpretq_f32_u32(vandq_u32(small, vreinterpretq_u32_f32(m)))), vdupq_n_f32(1.0f));
@@ -157,7 +171,7 @@ inline float32x4_t tanh4(float32x4_t x) {
   const float32x4_t x2 = vmulq_f32(x, x);
   float32x4_t small = vfmaq_f32(vdupq_n_f32(-1.0f / 3.0f), x2, vdupq_n_f32(2.0f / 15.0f));
   small = vfmaq_f32(ax, vmulq_f32(small, x2), ax);
-  t = vbslq_f32(vcltq_f32(ax, vdupq_n_f32(0.0625f)), small, t);
+  t = vbslq_f32(vcaltq_f32(ax, vdupq_n_f32(0.0625f)), small, t);
   return copysign4(t, x);
 }
 
@@ -172,13 +186,13 @@ inline float32x4_t erf4(float32x4_t x) {
   p = vfmaq_f32(vdupq_n_f32(-0.284496736f), p, t);
   p = vfmaq_f32(vdupq_n_f32(0.254829592f), p, t);
   p = vmulq_f32(p, t);
-  float32x4_t y = vfmsq_f32(one, p, exp4(vnegq_f32(vmulq_f32(ax, ax))));
+  float32x4_t y = vfmsq_f32(one, p, exp4(vfmsq_f32(vdupq_n_f32(0.0f), ax, ax)));  // exp(-x^2), no vnegq (see above)
   const float32x4_t x2 = vmulq_f32(ax, ax);
   float32x4_t s = vfmaq_f32(vdupq_n_f32(1.0f / 10.0f), x2, vdupq_n_f32(-1.0f / 42.0f));
   s = vfmaq_f32(vdupq_n_f32(-1.0f / 3.0f), s, x2);
   s = vfmaq_f32(one, s, x2);
   s = vmulq_n_f32(vmulq_f32(s, ax), 1.1283791670955126f);
-  y = vbslq_f32(vcltq_f32(ax, vdupq_n_f32(0.25f)), s, y);
+  y = vbslq_f32(vcaltq_f32(ax, vdupq_n_f32(0.25f)), s, y);
   return copysign4(y, x);
 }
 
