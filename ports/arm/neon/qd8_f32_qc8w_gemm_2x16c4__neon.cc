@@ -141,7 +141,7 @@ void qd8_f32_qc8w_gemm_2x16c4__neon(size_t M, size_t N, size_t K, const int8_t* 
     // The block's scales and biases; a partial block reads them through a zero-padded copy.
     float s[16], b[16];
     const float* sp = w_scale + n0;
-    const float* bp = bias + n0;
+    const float* bp = bias ? bias + n0 : b;
     if (count < 16 || !bias) {
       for (size_t i = 0; i < 16; ++i) {
         s[i] = i < count ? w_scale[n0 + i] : 0.0f;
