@@ -32,7 +32,7 @@ const char kUsage[] =
     "                [--runs R] [--json]\n"
     "       tern run MODEL.tern --inputs DIR --outputs DIR [--output-hidden-states]\n"
     "                [--output-attentions]\n"
-    "common: --threads N  --isa auto|ref|avx2|avxvnni|avx512vnni|neon|neondot\n"
+    "common: --threads N  --isa auto|ref|avx2|avxvnni|avx512vnni|neon|neondot|i8mm\n"
     "  run reads DIR/input_ids.npy [attention_mask.npy, token_type_ids.npy] (int64 or int32)\n"
     "  and writes float32 .npy files named as Hugging Face's outputs (logits, pooler_output,\n"
     "  last_hidden_state, hidden_states.N, attentions.N; T5: decoder_input_ids.npy,\n"
