@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint.h"
+#include "tasks/string_index.h"
 #include "tokenizer.h"
 
 namespace tern::convert {
@@ -184,6 +185,15 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, std::
     add(sp->pieces[size_t(sp->unk_id)], sp->unk_id, false);
     for (int i = 0; i < extra_ids; ++i) add("<extra_id_" + std::to_string(i) + ">", sp->vocab_size - 1 - i, true);
   }
+  // The runtime's piece -> id index, laid out here so that loading builds nothing.
+  StringIndexTable index = build_string_index(
+      sp->pieces.size(), [&](int32_t id) { return std::string_view(sp->pieces[size_t(id)]); },
+      [&](size_t i) {
+        const fb::PieceType t = sp->types[i];
+        return t == fb::PieceType::Normal || t == fb::PieceType::UserDefined || t == fb::PieceType::Unused;
+      });
+  sp->piece_index = std::move(index.slots);
+  sp->piece_index_max_probe = index.max_probe;
   auto tok = std::make_unique<fb::TokenizerT>();
   tok->sentencepiece = std::move(sp);
   return tok;

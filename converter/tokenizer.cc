@@ -4,6 +4,7 @@
 #include <set>
 
 #include "checkpoint.h"
+#include "tasks/string_index.h"
 
 namespace tern::convert {
 namespace {
@@ -67,6 +68,12 @@ std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vect
   if (cfg.contains("added_tokens_decoder"))
     for (auto& [id, tok] : cfg["added_tokens_decoder"].items()) specials.insert(token_text(tok));
   wp->special_tokens.assign(specials.begin(), specials.end());
+  // The runtime's token -> id index, laid out here so that loading builds nothing.
+  StringIndexTable index = build_string_index(
+      wp->vocab.size(), [&](int32_t id) { return std::string_view(wp->vocab[size_t(id)]); },
+      [](size_t) { return true; });
+  wp->vocab_index = std::move(index.slots);
+  wp->vocab_index_max_probe = index.max_probe;
   auto tok = std::make_unique<fb::TokenizerT>();
   tok->wordpiece = std::move(wp);
   return tok;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tasks/model_impl.h"
 #include "tern/model.h"
 #include "test_util.h"
 
@@ -33,6 +34,32 @@ TEST_SUITE("sentencepiece") {
         ++checked;
       }
       CHECK(checked == 32);
+    }
+  }
+
+  TEST_CASE("a blob from before the piece index (format 1.1) tokenizes the same") {
+    auto model = Model::load(blob("t5_tokenizer_legacy.tern").c_str());
+    REQUIRE(model.ok());
+    const fb::SentencePiece& spec = *model.value()->impl().blob.model().tokenizer()->sentencepiece();
+    REQUIRE(spec.piece_index() != nullptr);
+    fb::SentencePieceT t;
+    spec.UnPackTo(&t);
+    t.piece_index.clear();
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.Finish(fb::SentencePiece::Pack(fbb, &t));
+    SentencePiece old;
+    REQUIRE(old.init(*flatbuffers::GetRoot<fb::SentencePiece>(fbb.GetBufferPointer()), spec.vocab_size()).ok());
+    const SentencePiece& indexed = *model.value()->impl().sentencepiece;
+    std::ifstream f(data("goldens.json"));
+    std::vector<uint8_t> scratch(SentencePiece::scratch_bytes(4096));
+    const SentencePiece::Scratch s{scratch.data(), 4096};
+    for (const auto& g : nlohmann::json::parse(f)["strings"]) {
+      const std::string text = g["text"];
+      std::vector<int32_t> a(1024), b(1024);
+      auto na = old.encode(text, s, a.size(), false, a.data()), nb = indexed.encode(text, s, b.size(), false, b.data());
+      REQUIRE((na.ok() && nb.ok()));
+      a.resize(na.value()), b.resize(nb.value());
+      CHECK(a == b);
     }
   }
 

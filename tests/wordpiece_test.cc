@@ -61,6 +61,35 @@ TEST_SUITE("wordpiece") {
     }
   }
 
+  TEST_CASE("the blob's vocab index: a blob from before it tokenizes the same; a corrupt one is refused") {
+    auto model = Model::load(blob("tokenizer_uncased.tern").c_str());
+    REQUIRE(model.ok());
+    const fb::WordPiece& spec = *model.value()->impl().blob.model().tokenizer()->wordpiece();
+    REQUIRE(spec.vocab_index() != nullptr);
+    auto repack = [&](void (*edit)(fb::WordPieceT&)) {
+      fb::WordPieceT t;
+      spec.UnPackTo(&t);
+      edit(t);
+      auto fbb = std::make_unique<flatbuffers::FlatBufferBuilder>();
+      fbb->Finish(fb::WordPiece::Pack(*fbb, &t));
+      return fbb;
+    };
+    auto old = repack([](fb::WordPieceT& t) { t.vocab_index.clear(); });  // format 1.1: built at load
+    WordPiece wp;
+    REQUIRE(wp.init(*flatbuffers::GetRoot<fb::WordPiece>(old->GetBufferPointer()), 1000).ok());
+    const WordPiece& indexed = *model.value()->impl().wordpiece;
+    for (const auto& s : goldens()["strings"]) {
+      const std::string text = s["text"];
+      CHECK(encode(wp, text, nullptr) == encode(indexed, text, nullptr));
+    }
+    auto bad_id = repack([](fb::WordPieceT& t) { t.vocab_index[3] = 5000; });
+    CHECK(wp.init(*flatbuffers::GetRoot<fb::WordPiece>(bad_id->GetBufferPointer()), 1000).code() == Code::kInvalidModel);
+    auto bad_size = repack([](fb::WordPieceT& t) { t.vocab_index.resize(1000); });
+    CHECK(wp.init(*flatbuffers::GetRoot<fb::WordPiece>(bad_size->GetBufferPointer()), 1000).code() == Code::kInvalidModel);
+    auto bad_probe = repack([](fb::WordPieceT& t) { t.vocab_index_max_probe = uint32_t(t.vocab_index.size()); });
+    CHECK(wp.init(*flatbuffers::GetRoot<fb::WordPiece>(bad_probe->GetBufferPointer()), 1000).code() == Code::kInvalidModel);
+  }
+
   TEST_CASE("truncation follows Hugging Face's longest_first") {
     auto model = Model::load(blob("tokenizer_uncased.tern").c_str());
     REQUIRE(model.ok());

@@ -3,5 +3,5 @@
 namespace tern {
 // The blob format version this build writes and reads; see schema/README.md for when to bump which.
 constexpr int kFormatMajor = 1;
-constexpr int kFormatMinor = 1;  // 1.1: T5, generation defaults, SentencePiece
+constexpr int kFormatMinor = 2;  // 1.1: T5, generation defaults, SentencePiece; 1.2: tokenizer hash indexes
 }  // namespace tern

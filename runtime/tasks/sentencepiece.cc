@@ -77,14 +77,18 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
                          Code::kInvalidModel, "tokenizer: piece %u is empty or has an unknown type", i);
     id_to_piece_[i] = std::string_view(p->c_str(), p->size());
     types_[i] = uint8_t(type);
-    if (type == fb::PieceType::Normal || type == fb::PieceType::UserDefined || type == fb::PieceType::Unused) {
-      pieces_.emplace(id_to_piece_[i], int32_t(i));
-      max_piece_bytes_ = std::max(max_piece_bytes_, size_t(p->size()));
-    }
+    if (indexed(type)) max_piece_bytes_ = std::max(max_piece_bytes_, size_t(p->size()));
     if (type == fb::PieceType::Normal) {
       min_score_ = std::min(min_score_, spec.scores()->Get(i));
       max_score_ = std::max(max_score_, spec.scores()->Get(i));
     }
+  }
+  if (const auto* slots = spec.piece_index()) {
+    TERN_RETURN_IF_ERROR(pieces_.init(slots->data(), slots->size(), spec.piece_index_max_probe(), n, "piece"));
+  } else {  // a blob from before format 1.2
+    pieces_.adopt(build_string_index(
+        n, [this](int32_t id) { return id_to_piece_[size_t(id)]; },
+        [this](size_t i) { return indexed(fb::PieceType(types_[i])); }));
   }
   TERN_CHECK_OR_RETURN(!spec.byte_fallback(), Code::kUnsupported, "tokenizer: byte_fallback models are not supported yet");
   unk_id_ = spec.unk_id();
@@ -224,9 +228,8 @@ Status SentencePiece::encode_pieces(std::string_view text, bool dummy_prefix, co
     bool single_char_piece = false;
     const size_t limit = std::min(size - start, max_piece_bytes_);
     for (size_t length = 1; length <= limit; ++length) {
-      auto it = pieces_.find(normalized.substr(start, length));
-      if (it == pieces_.end()) continue;
-      const int32_t id = it->second;
+      const int32_t id = find_piece(normalized.substr(start, length));
+      if (id < 0) continue;
       if (fb::PieceType(types_[size_t(id)]) == fb::PieceType::Unused) continue;
       const double score = fb::PieceType(types_[size_t(id)]) == fb::PieceType::UserDefined
                                ? double(float(length) * max_score_) - 0.1

@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "tasks/string_index.h"
 #include "tern/status.h"
 #include "tern_generated.h"
 
@@ -18,7 +18,7 @@ namespace tern {
 
 class SentencePiece {
  public:
-  // Builds the piece index (at model load). `spec` must outlive this object.
+  // Reads the pieces and their index in place (at model load). `spec` must outlive this object.
   Status init(const fb::SentencePiece& spec, int model_vocab_size);
 
   // Scratch for texts whose normalized form is at most `text_bytes` bytes.
@@ -47,9 +47,16 @@ class SentencePiece {
   size_t normalize_prefix(std::string_view in, std::string_view* replacement) const;
   bool is_special(int32_t id) const;
   std::string decode_pieces(const int32_t* ids, size_t count) const;
+  // Pieces the lattice can use (and the index holds): normal, user-defined and unused.
+  static bool indexed(fb::PieceType t) {
+    return t == fb::PieceType::Normal || t == fb::PieceType::UserDefined || t == fb::PieceType::Unused;
+  }
+  int32_t find_piece(std::string_view s) const {
+    return pieces_.find(s, [this](int32_t id) { return id_to_piece_[size_t(id)]; });
+  }
 
   const fb::SentencePiece* spec_ = nullptr;
-  std::unordered_map<std::string_view, int32_t> pieces_;  // normal, user-defined and unused pieces
+  StringIndex pieces_;  // piece -> id, read from the blob
   std::vector<std::string_view> id_to_piece_;
   std::vector<uint8_t> types_;
   size_t max_piece_bytes_ = 0;

@@ -10,19 +10,20 @@ Status WordPiece::init(const fb::WordPiece& spec, int model_vocab_size) {
                        Code::kInvalidModel,
                        "tokenizer: %u vocab entries for a model with vocab_size=%d", vocab.size(),
                        model_vocab_size);
-  vocab_.resize(vocab.size());
-  index_.reserve(vocab.size());
-  for (uint32_t i = 0; i < vocab.size(); ++i) {
-    TERN_CHECK_OR_RETURN(vocab.Get(i) != nullptr, Code::kInvalidModel,
-                         "tokenizer: vocab entry %u is missing", i);
-    vocab_[i] = std::string_view(vocab.Get(i)->c_str(), vocab.Get(i)->size());
-    index_.emplace(vocab_[i], int32_t(i));  // first occurrence wins, as in a dict built in order
+  for (uint32_t i = 0; i < vocab.size(); ++i)
+    TERN_CHECK_OR_RETURN(vocab.Get(i) != nullptr, Code::kInvalidModel, "tokenizer: vocab entry %u is missing", i);
+  vocab_ = &vocab;
+  auto key = [this](int32_t id) { return token(id); };
+  if (const auto* slots = spec.vocab_index()) {
+    TERN_RETURN_IF_ERROR(index_.init(slots->data(), slots->size(), spec.vocab_index_max_probe(), vocab.size(), "vocab"));
+  } else {  // a blob from before format 1.2
+    index_.adopt(build_string_index(vocab.size(), key, [](size_t) { return true; }));
   }
   auto check_id = [&](int id, const char* what) {
-    return id >= 0 && size_t(id) < vocab_.size()
+    return id >= 0 && size_t(id) < vocab_size()
                ? Status()
                : Status::error(Code::kInvalidModel, "tokenizer: %s id %d is outside the vocab of %zu",
-                               what, id, vocab_.size());
+                               what, id, vocab_size());
   };
   TERN_RETURN_IF_ERROR(check_id(spec.unk_id(), "unk"));
   TERN_RETURN_IF_ERROR(check_id(spec.cls_id(), "cls"));
@@ -42,7 +43,7 @@ Status WordPiece::init(const fb::WordPiece& spec, int model_vocab_size) {
   max_word_chars_ = size_t(spec.max_input_chars_per_word());
   if (spec.special_tokens()) {
     for (const auto* s : *spec.special_tokens()) {
-      TERN_CHECK_OR_RETURN(s && s->size() > 0 && index_.count(std::string_view(s->c_str(), s->size())),
+      TERN_CHECK_OR_RETURN(s && s->size() > 0 && lookup(std::string_view(s->c_str(), s->size())) >= 0,
                            Code::kInvalidModel, "tokenizer: special token '%s' is not in the vocab",
                            s ? s->c_str() : "");
       specials_.emplace_back(s->c_str(), s->size());
@@ -52,12 +53,11 @@ Status WordPiece::init(const fb::WordPiece& spec, int model_vocab_size) {
 }
 
 int32_t WordPiece::lookup(std::string_view piece) const {
-  auto it = index_.find(piece);
-  return it == index_.end() ? -1 : it->second;
+  return index_.find(piece, [this](int32_t id) { return token(id); });
 }
 
 std::string_view WordPiece::token(int32_t id) const {
-  return id >= 0 && size_t(id) < vocab_.size() ? vocab_[size_t(id)] : std::string_view();
+  return id >= 0 && size_t(id) < vocab_size() ? vocab_->Get(uint32_t(id))->string_view() : std::string_view();
 }
 
 Result<size_t> WordPiece::encode(std::string_view a, const std::string_view* b, size_t max_len,

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "tasks/string_index.h"
 #include "tern/status.h"
 #include "tern_generated.h"
 
@@ -17,7 +17,7 @@ namespace tern {
 
 class WordPiece {
  public:
-  // Builds the vocabulary index (at model load). `spec` must outlive this object.
+  // Reads the vocabulary and its index in place (at model load). `spec` must outlive this object.
   Status init(const fb::WordPiece& spec, int model_vocab_size);
 
   // Calls emit(id) for each token of `text` (no [CLS]/[SEP]); stops early when emit returns false.
@@ -33,7 +33,7 @@ class WordPiece {
   // As BertTokenizer.decode(ids, skip_special_tokens=True) with clean_up_tokenization_spaces.
   std::string decode(const int32_t* ids, size_t count) const;
   std::string_view token(int32_t id) const;
-  size_t vocab_size() const { return vocab_.size(); }
+  size_t vocab_size() const { return vocab_ ? vocab_->size() : 0; }
   int32_t pad_id() const { return pad_id_; }
 
  private:
@@ -44,8 +44,8 @@ class WordPiece {
   Status tokenize_plain(std::string_view text, Emit& emit, bool* stopped) const;
   int32_t lookup(std::string_view piece) const;
 
-  std::vector<std::string_view> vocab_;
-  std::unordered_map<std::string_view, int32_t> index_;
+  const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* vocab_ = nullptr;  // id -> token
+  StringIndex index_;                                                                   // token -> id
   std::vector<std::string_view> specials_;
   bool lower_ = false, strip_accents_ = false, split_cjk_ = true;
   int32_t unk_id_ = 0, cls_id_ = 0, sep_id_ = 0, pad_id_ = 0;
