@@ -2,7 +2,7 @@
 """Fits the rational approximations in ports/arm/neon/vector_math.h (numpy; runs in seconds):
 
   GELU: y = x e, e = clamp(0.5 + k0 x + x P(t) / Q(t), 0, 1), t = min(x^2, a^2), deg P = deg Q = 5.
-  tanh: y = xc P(t) / Q(t), xc = clamp(x, -a, a), t = xc^2, deg P = deg Q = 4.
+  tanh: y = clamp(x P(t) / Q(t), -1, 1), t = min(x^2, a^2), deg P = deg Q = 4.
 
 Each P/Q is a weighted minimax fit in double (Loeb linearisation with Lawson reweighting), weighted
 so that the error it measures is the test's: |y - exact| / (1 + |exact|). k0 x takes most of e - 0.5
