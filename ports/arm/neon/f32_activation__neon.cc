@@ -7,11 +7,17 @@
 namespace tern {
 namespace {
 
-// One loop per epilogue, so the switch in activate4 folds away instead of running per vector.
+// One loop per epilogue, so the switch in activate4 folds away instead of running per vector. Two
+// vectors a step: one load-pair, one store-pair and one loop test per 8 floats.
 template <Epilogue E>
 void activate_row(float* x, size_t n) {
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) vst1q_f32(x + i, activate4(vld1q_f32(x + i), E));
+  for (; i + 8 <= n; i += 8) {
+    const float32x4_t a = activate4(vld1q_f32(x + i), E), b = activate4(vld1q_f32(x + i + 4), E);
+    vst1q_f32(x + i, a);
+    vst1q_f32(x + i + 4, b);
+  }
+  if (i + 4 <= n) vst1q_f32(x + i, activate4(vld1q_f32(x + i), E)), i += 4;
   if (i < n) store_tail(x + i, n - i, activate4(load_tail(x + i, n - i), E));
 }
 
