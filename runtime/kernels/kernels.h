@@ -5,6 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#if defined(__ARM_NEON)
+#include <arm_neon.h>  // for the ARM GEMMs' shared epilogue below
+#endif
 
 #include "tern/options.h"
 
@@ -83,6 +86,15 @@ struct KernelTable {
   Kernel<LayerNormFn> layer_norm;
   Kernel<RmsNormFn> rms_norm;
 };
+
+#if defined(__ARM_NEON)
+// The ARM int8 GEMMs' shared epilogue (ports/arm/neon/, compiled once with the neon tier's flags):
+// c[0..count) = epilogue(acc * a_scale * w_scale[i] + bias[i]) for one row of a 16-channel block,
+// acc0..acc3 its 16 sums; w_scale and bias (may be null) point at the block's first channel.
+void qd8_f32_row16_epilogue__neon(int32x4_t acc0, int32x4_t acc1, int32x4_t acc2, int32x4_t acc3, float a_scale,
+                                  const float* w_scale, const float* bias, size_t count, float* c,
+                                  Epilogue epilogue);
+#endif
 
 // Declarations of every kernel in kernels.inc.
 #define TERN_KERNEL(kind, name, isa, mr, nr, kr) kind##_kernel_type name;

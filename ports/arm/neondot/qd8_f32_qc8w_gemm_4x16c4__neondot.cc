@@ -136,27 +136,6 @@ void tile(size_t kp, const int8_t* a, size_t lda, const int8_t* w, Row& o0, Row&
   o0 = r0, o1 = r1, o2 = r2, o3 = r3;
 }
 
-// count (1..16) floats of a row segment.
-inline void store(float* c, size_t count, float32x4_t y0, float32x4_t y1, float32x4_t y2, float32x4_t y3) {
-  if (count == 16) {
-    vst1q_f32(c, y0), vst1q_f32(c + 4, y1), vst1q_f32(c + 8, y2), vst1q_f32(c + 12, y3);
-    return;
-  }
-  if (count >= 8) {
-    vst1q_f32(c, y0), vst1q_f32(c + 4, y1);
-    c += 8, count -= 8, y0 = y2, y1 = y3;
-  }
-  if (count >= 4) {
-    vst1q_f32(c, y0);
-    c += 4, count -= 4, y0 = y1;
-  }
-  if (count >= 2) {
-    vst1_f32(c, vget_low_f32(y0));
-    c += 2, count -= 2, y0 = vextq_f32(y0, y0, 2);
-  }
-  if (count == 1) vst1q_lane_f32(c, y0, 0);
-}
-
 }  // namespace
 
 void qd8_f32_qc8w_gemm_4x16c4__neondot(size_t M, size_t N, size_t K, const int8_t* A, size_t lda,
@@ -164,23 +143,9 @@ void qd8_f32_qc8w_gemm_4x16c4__neondot(size_t M, size_t N, size_t K, const int8_
                                        const int32_t*, const float* bias, float* C, size_t ldc,
                                        Epilogue epilogue) {
   const size_t kp = (K + 3) / 4 * 4;
-  const bool relu = epilogue == Epilogue::kRelu, call_activation = epilogue != Epilogue::kNone && !relu;
   for (size_t n0 = 0; n0 < N; n0 += 16) {
     const size_t count = N - n0 < 16 ? N - n0 : 16;
     const int8_t* w = W + n0 * kp;
-    // The block's scales and biases; a partial block reads them through a zero-padded copy.
-    float s[16], b[16];
-    const float* sp = w_scale + n0;
-    const float* bp = bias ? bias + n0 : b;
-    if (count < 16 || !bias) {
-      for (size_t i = 0; i < 16; ++i) {
-        s[i] = i < count ? w_scale[n0 + i] : 0.0f;
-        b[i] = i < count && bias ? bias[n0 + i] : 0.0f;
-      }
-      sp = s, bp = b;
-    }
-    const float32x4_t s0 = vld1q_f32(sp), s1 = vld1q_f32(sp + 4), s2 = vld1q_f32(sp + 8), s3 = vld1q_f32(sp + 12);
-    const float32x4_t b0 = vld1q_f32(bp), b1 = vld1q_f32(bp + 4), b2 = vld1q_f32(bp + 8), b3 = vld1q_f32(bp + 12);
     for (size_t m0 = 0; m0 < M; m0 += 4) {
       const size_t mr = M - m0 < 4 ? M - m0 : 4;
       Row acc[4];
@@ -193,17 +158,8 @@ void qd8_f32_qc8w_gemm_4x16c4__neondot(size_t M, size_t N, size_t K, const int8_
       }
       for (size_t r = 0; r < mr; ++r) {
         const float as = a_scale[m0 + r];
-        float32x4_t y0 = vfmaq_f32(b0, vcvtq_f32_s32(acc[r].c0), vmulq_n_f32(s0, as));
-        float32x4_t y1 = vfmaq_f32(b1, vcvtq_f32_s32(acc[r].c1), vmulq_n_f32(s1, as));
-        float32x4_t y2 = vfmaq_f32(b2, vcvtq_f32_s32(acc[r].c2), vmulq_n_f32(s2, as));
-        float32x4_t y3 = vfmaq_f32(b3, vcvtq_f32_s32(acc[r].c3), vmulq_n_f32(s3, as));
-        if (relu) {
-          const float32x4_t z = vdupq_n_f32(0.0f);
-          y0 = vmaxq_f32(y0, z), y1 = vmaxq_f32(y1, z), y2 = vmaxq_f32(y2, z), y3 = vmaxq_f32(y3, z);
-        }
-        float* c = C + (m0 + r) * ldc + n0;
-        store(c, count, y0, y1, y2, y3);
-        if (call_activation) f32_activation__neon(c, count, epilogue);
+        qd8_f32_row16_epilogue__neon(acc[r].c0, acc[r].c1, acc[r].c2, acc[r].c3, as, w_scale + n0,
+                                     bias ? bias + n0 : nullptr, count, C + (m0 + r) * ldc + n0, epilogue);
       }
     }
   }
