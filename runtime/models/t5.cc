@@ -92,6 +92,7 @@ Status bind_t5(const Blob& blob, T5Config* config, T5Weights* w) {
     TERN_RETURN_IF_ERROR(b.f32(p + ".cross.norm.weight", D, &L.cross_norm));
     TERN_RETURN_IF_ERROR(ffn(p, L));
   }
+  w->linears = b.linears();
   return b.all_used();
 }
 
