@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "ops/xnnpack_linear.h"
 #include "tern/model.h"
 #include "tern/session.h"
 #include "test_util.h"
@@ -89,6 +90,26 @@ TEST_SUITE("xnnpack") {
               " (largest output ", norm, ")");
       CHECK(err <= 1e-4 * std::max(1.0, norm));
       for (size_t i = 0; i < xnn.size(); ++i) REQUIRE(xnn[i] == xnn3[i]);
+    }
+  }
+
+  TEST_CASE("xnnpack_bytes() is what XNNPACK allocated: at least the packed f32 weights") {
+    auto model = Model::load(blob("bert_zip_f16.tern").c_str());
+    REQUIRE(model.ok());
+    SessionOptions o;
+    o.max_seq = 16;
+    const size_t before = XnnpackLinears::allocations();
+    auto s = Session::create(*model.value(), o);
+    REQUIRE(s.ok());
+    // bert_small's Linears: 2 layers of qkv [192, 64], out [64, 64], ffn [128, 64] and [64, 128],
+    // pooler [64, 64], classifier [labels, 64]; f32 once packed, whatever the blob stores.
+    const size_t weights = (2 * (192 * 64 + 64 * 64 + 128 * 64 + 64 * 128) + 64 * 64) * 4;
+    MESSAGE("bert_small f16: ", s.value()->xnnpack_bytes(), " XNNPACK bytes for ", weights, " bytes of f32 weights");
+    if (TERN_TEST_WITH_XNNPACK) {
+      CHECK(XnnpackLinears::allocations() > before);  // through tern's allocator, so measured
+      CHECK(s.value()->xnnpack_bytes() >= weights);
+    } else {
+      CHECK(s.value()->xnnpack_bytes() == 0);
     }
   }
 

@@ -183,7 +183,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   const KernelTable& k = s->ctx.kernels;
   s->kernel_names = std::string("qgemm=") + k.qgemm.name + " fgemm=" + k.fgemm.name +
                     " hgemm=" + k.hgemm.name + " quantize=" + k.quantize_rows.name;
-  if (s->xnn) s->kernel_names += " xnnpack=" + std::to_string(s->xnn->operators()) + " fully-connected";
+  if (s->xnn) s->kernel_names += " float_linear=xnnpack_f32_fully_connected x" + std::to_string(s->xnn->operators());
   s->describe_outputs();
   return std::unique_ptr<Session>(new Session(std::move(s)));
 }
