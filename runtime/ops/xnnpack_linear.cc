@@ -20,7 +20,14 @@ namespace {
 // weights stay in cache between calls (768x768: 32 against 28 GFLOP/s in one run, 24 against 27 in
 // another); a decoder step reads every layer's weights from memory, and there XNNPACK's packed
 // layout wins at M = 1 too (32 layers of 768x768 in turn: 16.6 / 16.8 against 10.9 / 10.5 GFLOP/s;
-// 16 of 2048x512: 12.4 / 18.7 against 8.8 / 11.3). So no M threshold: one rule for every CPU.
+// 16 of 2048x512: 12.4 / 18.7 against 8.8 / 11.3). So no M threshold for F32 weights.
+//
+// F16 weights are different: XNNPACK runs on an f32 copy, so a decoder step reads twice the bytes
+// tern's f16-weight kernel reads. Layers in turn, M = 1..3, two runs: 32 of 768x768, XNNPACK 6.8-12.6
+// against tern's f32_f16w_gemm_4x4__avx512f 12.2-30.6 GFLOP/s; 16 of 2048x512, 9.5-22.1 against
+// 19.8-32.8. From M = 4 XNNPACK wins (16.9 / 26.4 against 12.5 / 9.6; 16.7 / 15.6 against 10.8 /
+// 9.0). Measured on x86; ARM reads memory no faster, so the same rule holds there unmeasured.
+constexpr size_t kF16MinRows = 4;
 
 // XNNPACK's memory goes through this allocator so that a session can report what its operators
 // really allocated (the bytes one thread allocates while creating one operator), and tests can
@@ -105,6 +112,7 @@ bool XnnpackLinears::run(const Linear& op, const float* x, size_t ldx, size_t M,
                          pthreadpool_t pool) const {
   if (op.index < 0 || size_t(op.index) >= ops_.size() || !ops_[size_t(op.index)]) return false;
   if (ldx != op.in || ldy != op.out) return false;
+  if (op.weight->dtype == fb::DType::F16 && M < kF16MinRows) return false;
   xnn_operator_t xop = static_cast<xnn_operator_t>(ops_[size_t(op.index)]);
   return xnn_setup_fully_connected_nc_f32(xop, M, x, y, pool) == xnn_status_success &&
          xnn_run_operator(xop, pool) == xnn_status_success;

@@ -4,7 +4,8 @@
 // That copy lives outside the arena; bytes() reports it.
 //
 // Why XNNPACK for these layers: measured faster than tern's own f32 kernels on ARM and x86, at
-// every M (the numbers are in xnnpack_linear.cc).
+// every M; for F16 weights only from 4 rows, below which tern's kernel reading half the bytes wins
+// (the numbers are in xnnpack_linear.cc).
 //
 // Built from xnnpack_linear.cc with TERN_WITH_XNNPACK, else from xnnpack_linear_off.cc (no
 // operators; run() always declines).
@@ -32,8 +33,8 @@ class XnnpackLinears {
   // y[M, out] (row stride ldy) = x[M, in] (row stride ldx) W^T + b with op's operator, on `pool`
   // (null: the calling thread). Returns false, having done nothing, when op has no operator or the
   // call's strides are not the dense ones the operator was created with (an operator's strides are
-  // fixed at creation; only the heads' calls on the first token of each sequence differ). The
-  // caller then runs tern's kernel. No epilogue: the caller applies it.
+  // fixed at creation; only the heads' calls on the first token of each sequence differ), or, for
+  // F16 weights, M < 4. The caller then runs tern's kernel. No epilogue: the caller applies it.
   bool run(const Linear& op, const float* x, size_t ldx, size_t M, float* y, size_t ldy, pthreadpool_t pool) const;
 
   size_t bytes() const { return bytes_; }        // what XNNPACK allocated for the operators

@@ -4,7 +4,8 @@
 //   1. one layer, M = 1..128: summed time, and at how many M each is faster;
 //   2. M = 1..4 over many distinct layers in turn (more weights than the caches hold), as a decoder
 //      step streams a model's weights: a single layer called again and again stays in cache, which
-//      flatters whichever kernel reads its weights in the less prefetch-friendly order.
+//      flatters whichever kernel reads its weights in the less prefetch-friendly order;
+//   3. the same with F16 weights: tern's f16-weight kernel against XNNPACK on their f32 copy.
 // Not part of the build. From a build directory `build` (TERN_WITH_XNNPACK=ON):
 //   g++ -O2 -std=c++17 -Iruntime -Iruntime/include -Ibuild/generated scripts/bench/xnnpack_fc.cc \
 //       build/libtern.a -lXNNPACK -lpthreadpool -lcpuinfo -lpthread -o /tmp/xnnpack_fc
@@ -28,10 +29,15 @@ struct Layers {
   size_t N, K;
   std::vector<std::vector<float>> w;
   std::vector<xnn_operator_t> ops;
+  std::vector<std::vector<uint16_t>> h;  // the same weights in f16
   std::vector<float> bias;
-  Layers(size_t n, size_t k, size_t count) : N(n), K(k), w(count, std::vector<float>(n * k)), ops(count), bias(n, 0.1f) {
+  Layers(size_t n, size_t k, size_t count)
+      : N(n), K(k), w(count, std::vector<float>(n * k)), ops(count), h(count, std::vector<uint16_t>(n * k)), bias(n, 0.1f) {
     for (size_t l = 0; l < count; ++l) {
-      for (size_t i = 0; i < w[l].size(); ++i) w[l][i] = float((i + l) % 7) * 0.01f;
+      for (size_t i = 0; i < w[l].size(); ++i) {
+        w[l][i] = float((i + l) % 7) * 0.01f;
+        h[l][i] = uint16_t(0x2000 + (i + l) % 7);
+      }
       xnn_create_fully_connected_nc_f32(K, N, K, N, w[l].data(), bias.data(), -INFINITY, INFINITY, 0, &ops[l]);
     }
   }
@@ -40,7 +46,7 @@ struct Layers {
   }
   // Median seconds of one pass over every layer, XNNPACK and tern interleaved so that both see the
   // same load on a shared machine.
-  void time(const KernelTable& k, size_t M, int reps, double* xnn, double* tern) {
+  void time(const KernelTable& k, size_t M, int reps, double* xnn, double* tern, bool f16 = false) {
     std::vector<float> a(M * K + 16, 0.3f), c(M * N);
     std::vector<double> tx, tt;
     for (int r = 0; r < reps; ++r) {
@@ -50,7 +56,10 @@ struct Layers {
         xnn_run_operator(op, nullptr);
       }
       const double t1 = now();
-      for (const auto& wl : w) k.fgemm.fn(M, N, K, a.data(), K, wl.data(), K, bias.data(), c.data(), N, Epilogue::kNone);
+      for (size_t l = 0; l < w.size(); ++l) {
+        if (f16) k.hgemm.fn(M, N, K, a.data(), K, h[l].data(), K, bias.data(), c.data(), N, Epilogue::kNone);
+        else k.fgemm.fn(M, N, K, a.data(), K, w[l].data(), K, bias.data(), c.data(), N, Epilogue::kNone);
+      }
       tx.push_back(t1 - t0);
       tt.push_back(now() - t1);
     }
@@ -95,6 +104,9 @@ int main() {
       const double gflop = 2e-9 * M * s.N * s.K * s.count;
       std::printf("%zu layers of %zux%zu (%.0f MB) in turn, M=%zu: xnnpack %.1f, tern %.1f GFLOP/s\n", s.count, s.N,
                   s.K, 4e-6 * s.N * s.K * s.count, M, gflop / x, gflop / t);
+      layers.time(k, M, 21, &x, &t, true);
+      std::printf("  f16 weights: xnnpack (on its f32 copy) %.1f, tern %s %.1f GFLOP/s\n", gflop / x, k.hgemm.name,
+                  gflop / t);
     }
   }
 }
