@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake libpthreadpool-dev libcpuinfo-dev libflatbuffers-dev
+packages=(build-essential cmake libpthreadpool-dev libcpuinfo-dev libxnnpack-dev libflatbuffers-dev
           flatbuffers-compiler doctest-dev nlohmann-json3-dev)
 arm=0
 [ "${1:-}" = "--arm" ] && arm=1

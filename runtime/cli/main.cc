@@ -182,6 +182,15 @@ void print_tensor_summary(const ModelImpl& m) {
   if (!worst_name.empty()) std::printf("quant error: worst relative L2 %.3g in '%s'\n", worst, worst_name.c_str());
 }
 
+// The second copy XNNPACK packs of the float-weight Linears, outside the arena: known only by
+// making a session (XNNPACK reports what it allocated), so `tern info` makes one.
+void print_xnnpack_bytes(const Model& model, const SessionOptions& o) {
+  Result<std::unique_ptr<Session>> s = Session::create(model, o);
+  if (s.ok() && s.value()->xnnpack_operators() > 0)
+    std::printf("xnnpack:     %zu bytes outside the arena (%zu operators: packed copies of the float Linear weights)\n",
+                s.value()->xnnpack_bytes(), s.value()->xnnpack_operators());
+}
+
 int info_t5(const Model& model, const Args& a) {
   const ModelImpl& m = model.impl();
   const T5Config& c = model.t5_config();
@@ -210,6 +219,7 @@ int info_t5(const Model& model, const Args& a) {
   if (arena.ok())
     std::printf("arena:       %zu bytes for batch 1, %zu source tokens, 128 new tokens, 4 beams\n", arena.value(),
                 o.max_seq ? o.max_seq : 512);
+  print_xnnpack_bytes(model, o);
   return 0;
 }
 
@@ -239,6 +249,7 @@ int info(const Model& model, const Args& a) {
   if (arena.ok())
     std::printf("arena:       %zu bytes for batch 1 x %zu tokens\n", arena.value(),
                 o.max_seq ? o.max_seq : size_t(std::min(model.encoder_config().max_position_embeddings, 512)));
+  print_xnnpack_bytes(model, o);
   return 0;
 }
 
@@ -502,10 +513,10 @@ int bench(const Model& model, const Args& a) {
     std::printf("{\"model\": \"%s\", \"arch\": \"%s\", \"batch\": %zu, \"seq\": %zu, \"new_tokens\": %zu, "
                 "\"num_beams\": %zu, \"threads\": %zu, \"isa\": \"%s\", \"runs\": %zu, \"median_ms\": %.3f, "
                 "\"p90_ms\": %.3f, \"ms_per_token\": %.4f, \"load_ms\": %.3f, \"first_result_ms\": %.3f, "
-                "\"arena_bytes\": %zu, \"file_bytes\": %zu, \"peak_rss_bytes\": %zu, \"kernels\": \"%s\"}\n",
+                "\"arena_bytes\": %zu, \"xnnpack_bytes\": %zu, \"file_bytes\": %zu, \"peak_rss_bytes\": %zu, \"kernels\": \"%s\"}\n",
                 a.model.c_str(), arch_name(model.arch()), B, S, t5 ? a.bench_new_tokens : 0, beams, a.threads,
                 isa_name(s.isa()), ms.size(), median, p90, per_token, load_ms, first_ms, s.arena_bytes(),
-                model.file_bytes(), peak_rss_bytes(), s.kernel_names());
+                s.xnnpack_bytes(), model.file_bytes(), peak_rss_bytes(), s.kernel_names());
     return 0;
   }
   std::printf("model:      %s (%s, %zu bytes)\n", a.model.c_str(), arch_name(model.arch()), model.file_bytes());
@@ -515,7 +526,8 @@ int bench(const Model& model, const Args& a) {
   std::printf("latency:    median %.3f ms, p90 %.3f ms over %zu runs\n", median, p90, ms.size());
   if (t5) std::printf("generation: %.3f ms per new token, %.1f tokens/s\n", per_token, 1000.0 / per_token * double(B));
   std::printf("load:       %.3f ms; first result %.3f ms after load started\n", load_ms, first_ms);
-  std::printf("memory:     arena %zu bytes, peak resident %zu bytes\n", s.arena_bytes(), peak_rss_bytes());
+  std::printf("memory:     arena %zu bytes, xnnpack %zu bytes (packed float weights), peak resident %zu bytes\n",
+              s.arena_bytes(), s.xnnpack_bytes(), peak_rss_bytes());
   std::printf("kernels:    %s\n", s.kernel_names());
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "format/blob.h"
 #include "ops/ops.h"
@@ -59,9 +60,14 @@ class Binder {
                          prefix.c_str(), fb::EnumNameDType(w.dtype), fb::EnumNameLayout(w.layout));
     out->out = size_t(out_dim);
     out->in = size_t(in_dim);
+    out->index = int(linears_.size());
+    linears_.push_back(out);
     if (without_bias) return Status();
     return f32(prefix + ".bias", out_dim, &out->bias);
   }
+
+  // Every Linear bound so far, by Linear::index (pointers into the weights being bound).
+  const std::vector<const Linear*>& linears() const { return linears_; }
 
   Status embedding(const std::string& name, int64_t rows, int64_t dim, const TensorView** out) {
     TERN_RETURN_IF_ERROR(tensor(name, {rows, dim}, out));
@@ -89,6 +95,7 @@ class Binder {
  private:
   const Blob& blob_;
   std::unordered_set<std::string_view> used_;
+  std::vector<const Linear*> linears_;
 };
 
 }  // namespace tern

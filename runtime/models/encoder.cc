@@ -90,6 +90,7 @@ Status bind_encoder(const Blob& blob, EncoderConfig* config, EncoderWeights* w) 
   if (c.final_norm) TERN_RETURN_IF_ERROR(b.norm("final_norm", H, &w->final_norm));
   if (c.pooler) TERN_RETURN_IF_ERROR(b.linear("pooler", H, H, &w->pooler));
   TERN_RETURN_IF_ERROR(b.linear("classifier", c.num_labels, H, &w->classifier));
+  w->linears = b.linears();
   return b.all_used();
 }
 

@@ -29,6 +29,9 @@ struct EncoderWeights {
   Norm final_norm;                         // pre-norm torch encoders with encoder.norm
   Linear pooler;                           // [H, H], BERT only
   Linear classifier;                       // [labels, H]
+  // Every Linear above, by Linear::index: pointers into this struct, which stays where
+  // bind_encoder() filled it (inside the Model).
+  std::vector<const Linear*> linears;
 };
 
 // Reads the config from the blob and finds every tensor, checking each shape against the config.

@@ -92,6 +92,7 @@ Status bind_t5(const Blob& blob, T5Config* config, T5Weights* w) {
     TERN_RETURN_IF_ERROR(b.f32(p + ".cross.norm.weight", D, &L.cross_norm));
     TERN_RETURN_IF_ERROR(ffn(p, L));
   }
+  w->linears = b.linears();
   return b.all_used();
 }
 
@@ -178,12 +179,15 @@ void feed_forward(const T5Config& c, const T5Layer& L, const OpContext& ctx, con
   } else {  // act(x wi_0) * (x wi_1), from one fused GEMM: row = [wi_0 out | wi_1 out]
     linear(ctx, L.ffn_in, buf.normed, D, M, buf.ffn, 2 * F, Epilogue::kNone);
     const Epilogue act = epilogue_of(c.activation);
+    // The products are packed to rows of F (row m lands on bytes rows < m have been read from), so
+    // that ffn_out reads dense rows: an XNNPACK operator's input stride is fixed at its creation.
     for (size_t m = 0; m < M; ++m) {
       float* row = buf.ffn + m * 2 * F;
+      float* product = buf.ffn + m * F;
       ctx.kernels.activation.fn(row, F, act);
-      for (size_t i = 0; i < F; ++i) row[i] *= row[F + i];
+      for (size_t i = 0; i < F; ++i) product[i] = row[i] * row[F + i];
     }
-    linear(ctx, L.ffn_out, buf.ffn, 2 * F, M, buf.tmp, D, Epilogue::kNone);
+    linear(ctx, L.ffn_out, buf.ffn, F, M, buf.tmp, D, Epilogue::kNone);
   }
   add_inplace(x, buf.tmp, M * D);
 }

@@ -33,6 +33,9 @@ struct T5Weights {
   const float* enc_final_norm = nullptr;
   const float* dec_final_norm = nullptr;
   std::vector<T5Layer> enc, dec;
+  // Every Linear above, by Linear::index: pointers into this struct, which stays where bind_t5()
+  // filled it (inside the Model).
+  std::vector<const Linear*> linears;
 };
 
 Status bind_t5(const Blob& blob, T5Config* config, T5Weights* weights);

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "ops/xnnpack_linear.h"
+
 namespace tern {
 namespace {
 
@@ -49,6 +51,12 @@ void linear_tile(void* arg, size_t n0, size_t count) {
 
 void linear(const OpContext& ctx, const Linear& op, const float* x, size_t ldx, size_t M, float* y,
             size_t ldy, Epilogue epilogue) {
+  if (op.weight->dtype != fb::DType::I8 && ctx.xnn && ctx.xnn->run(op, x, ldx, M, y, ldy, ctx.pool)) {
+    // Operators are made without a clamp, so every epilogue (ReLU too) is a pass over the rows.
+    if (epilogue != Epilogue::kNone)
+      for (size_t m = 0; m < M; ++m) ctx.kernels.activation.fn(y + m * ldy, op.out, epilogue);
+    return;
+  }
   if (op.weight->dtype == fb::DType::I8)
     ctx.kernels.quantize_rows.fn(M, op.in, x, ldx, ctx.act_q, ctx.act_q_stride, ctx.act_scale);
   // int8 GEMMs apply every epilogue to the tile they store. The float-weight kernels' epilogue is

@@ -13,8 +13,11 @@ namespace tern {
 
 // What every op call needs: the chosen kernels, the thread pool (null: the calling thread), and the
 // scratch for quantized activations, sized by the session's plan.
+class XnnpackLinears;
+
 struct OpContext {
   KernelTable kernels;
+  const XnnpackLinears* xnn = nullptr;  // the session's XNNPACK operators for float Linears, or null
   pthreadpool_t pool = nullptr;
   int8_t* act_q = nullptr;       // [max_rows, act_q_stride]
   float* act_scale = nullptr;    // [max_rows]
@@ -26,6 +29,7 @@ struct Linear {
   const TensorView* weight = nullptr;  // [out, in]: I8 N16K4, or F32/F16 RowMajor
   const float* bias = nullptr;         // [out] or null
   size_t out = 0, in = 0;
+  int index = -1;  // position among its model's Linears (Binder order): its XNNPACK operator; -1: none
 };
 
 struct Norm {
@@ -34,7 +38,9 @@ struct Norm {
 };
 
 // y[M, out] (row stride ldy) = epilogue(x[M, in] W^T + b). Threads split the output channels, so
-// every element is computed the same way whatever the thread count.
+// every element is computed the same way whatever the thread count. Float weights run on the
+// session's XNNPACK operator when it has one for `op` and the call suits it (XnnpackLinears::run);
+// XNNPACK also splits only whole output tiles, so its results do not depend on threads either.
 void linear(const OpContext& ctx, const Linear& op, const float* x, size_t ldx, size_t M, float* y,
             size_t ldy, Epilogue epilogue);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/xnnpack_linear.h"
 #include "tasks/generator.h"
 #include "tasks/model_impl.h"
 
@@ -18,6 +19,7 @@ struct SessionImpl {
   const ModelImpl* model = nullptr;
   SessionOptions options;
   OpContext ctx;
+  std::unique_ptr<XnnpackLinears> xnn;  // ctx.xnn; null without float Linears
   uint8_t* arena = nullptr;
   size_t arena_bytes = 0;
   bool owns_arena = false;
@@ -101,13 +103,17 @@ void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s
   s->t5_memory.plan();
 }
 
+// XNNPACK's f32 kernels may read up to XNN_EXTRA_BYTES (16) past the last row of an input; the
+// arena ends with that much slack so that such a read never leaves it.
+constexpr size_t kArenaTailBytes = 64;
+
 size_t planned_bytes(const ModelImpl& m, const SessionOptions& o) {
   if (m.arch != Arch::kT5)
     return plan_encoder(m.encoder, o.max_batch, o.max_seq, o.output_hidden_states, o.output_attentions, o.threads)
-        .memory.total_bytes();
+        .memory.total_bytes() + kArenaTailBytes;
   SessionImpl s;
   plan_t5_session(m, o, &s);
-  return s.t5_memory.total_bytes();
+  return s.t5_memory.total_bytes() + kArenaTailBytes;
 }
 
 }  // namespace
@@ -129,11 +135,11 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   size_t need;
   if (s->is_t5()) {
     plan_t5_session(*s->model, o, s.get());
-    need = s->t5_memory.total_bytes();
+    need = s->t5_memory.total_bytes() + kArenaTailBytes;
   } else {
     s->plan = plan_encoder(s->model->encoder, o.max_batch, o.max_seq, o.output_hidden_states,
                            o.output_attentions, o.threads);
-    need = s->plan.memory.total_bytes();
+    need = s->plan.memory.total_bytes() + kArenaTailBytes;
   }
   if (arena) {
     TERN_CHECK_OR_RETURN(reinterpret_cast<uintptr_t>(arena) % kArenaAlignment == 0,
@@ -167,9 +173,17 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
     TERN_CHECK_OR_RETURN(s->ctx.pool != nullptr, Code::kResourceExhausted,
                          "session: cannot create %zu threads", o.threads);
   }
+  if (o.xnnpack) {
+    Result<std::unique_ptr<XnnpackLinears>> xnn =
+        XnnpackLinears::create(s->is_t5() ? s->model->t5_weights.linears : s->model->weights.linears);
+    if (!xnn.ok()) return xnn.status();
+    s->xnn = std::move(xnn.value());
+    s->ctx.xnn = s->xnn.get();
+  }
   const KernelTable& k = s->ctx.kernels;
   s->kernel_names = std::string("qgemm=") + k.qgemm.name + " fgemm=" + k.fgemm.name +
                     " hgemm=" + k.hgemm.name + " quantize=" + k.quantize_rows.name;
+  if (s->xnn) s->kernel_names += " float_linear=xnnpack_f32_fully_connected x" + std::to_string(s->xnn->operators());
   s->describe_outputs();
   return std::unique_ptr<Session>(new Session(std::move(s)));
 }
@@ -469,6 +483,8 @@ const OutputTensor* Session::find_output(std::string_view name) const {
   return nullptr;
 }
 size_t Session::arena_bytes() const { return impl_->arena_bytes; }
+size_t Session::xnnpack_bytes() const { return impl_->xnn ? impl_->xnn->bytes() : 0; }
+size_t Session::xnnpack_operators() const { return impl_->xnn ? impl_->xnn->operators() : 0; }
 const char* Session::kernel_names() const { return impl_->kernel_names.c_str(); }
 Isa Session::isa() const { return impl_->ctx.kernels.isa; }
 

@@ -28,6 +28,10 @@ struct SessionOptions {
   size_t max_beams = 1;
   Isa isa = Isa::kAuto;
   size_t threads = 1;
+  // Float-weight Linears (--weights f32|f16, --keep-float) run on XNNPACK operators made at
+  // creation, when tern is built with it (TERN_WITH_XNNPACK). Each packs its own copy of its
+  // weights, outside the arena: Session::xnnpack_bytes(). false: tern's own float kernels.
+  bool xnnpack = true;
 };
 
 // Token ids in, as Hugging Face's forward takes them. Row-major [batch, seq].
@@ -96,6 +100,10 @@ class Session {
   GenerationOptions generation_defaults(std::string_view text) const;
 
   size_t arena_bytes() const;
+  // Bytes XNNPACK allocated for this session's operators (its packed copy of the float weights),
+  // besides the arena; 0 when the model has no float Linear or XNNPACK is off.
+  size_t xnnpack_bytes() const;
+  size_t xnnpack_operators() const;
   const char* kernel_names() const;  // e.g. "qgemm=qd8_f32_qc8w_gemm_1x16c4__ref ..."
   Isa isa() const;
   SessionImpl& impl() { return *impl_; }
