@@ -356,17 +356,24 @@ TensorMap collect(const ValuePtr& root, const std::string& path, GetStorage&& st
     t.dtype = v->storage.dtype;
     t.shape = v->size;
     if (t.shape.size() != v->stride.size()) throw ConvertError(what + ": size and stride differ in rank");
-    // Check the extent before allocating: a corrupt size must not become a huge allocation.
-    int64_t n = 1;
-    __int128 last = v->offset;  // 128-bit: size * stride of a corrupt file must not wrap
+    // Check the extent before allocating: a corrupt size must not become a huge allocation, and
+    // size * stride of a corrupt file must not wrap (checked arithmetic: any overflow is refused).
+    int64_t n = 1, last = v->offset, span = 0;
+    bool wraps = false;
     for (size_t d = 0; d < t.shape.size(); ++d) {
       if (t.shape[d] < 0 || v->stride[d] < 0 || (t.shape[d] > 0 && n > (int64_t(1) << 40) / t.shape[d]))
         throw ConvertError(what + ": invalid size or stride");
       n *= t.shape[d];
-      if (t.shape[d] > 0) last += __int128(t.shape[d] - 1) * v->stride[d];
+      if (t.shape[d] > 0)
+        wraps |= __builtin_mul_overflow(t.shape[d] - 1, v->stride[d], &span) ||
+                 __builtin_add_overflow(last, span, &last);
     }
-    if (n > 0 && (v->offset < 0 || (last + 1) * elem > __int128(bytes.size())))
+    int64_t end = 0;  // bytes up to the last element read
+    if (n > 0 && (v->offset < 0 || wraps || __builtin_add_overflow(last, 1, &end) ||
+                  __builtin_mul_overflow(end, elem, &end) || end > int64_t(bytes.size())))
       throw ConvertError(what + ": reads outside its storage (corrupt file)");
+    // A 32-bit size_t holds fewer elements than the bound above (stride 0 repeats one element).
+    if (uint64_t(n) > t.data.max_size()) throw ConvertError(what + ": too many elements for this machine");
     t.data.resize(size_t(n));
     // Strided gather: any view layout, bounds-checked against the storage.
     std::vector<int64_t> idx(t.shape.size(), 0);
