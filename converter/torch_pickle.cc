@@ -416,30 +416,33 @@ std::map<std::string, ZipEntry> zip_directory(const std::vector<uint8_t>& f, con
   uint64_t count = le(&f[eocd + 10], 2), cd_offset = le(&f[eocd + 16], 4);
   if (eocd >= 20 && le(&f[eocd - 20], 4) == 0x07064b50) {  // zip64 locator
     uint64_t z = le(&f[eocd - 20 + 8], 8);
-    if (z + 56 > n || le(&f[z], 4) != 0x06064b50) throw ConvertError(path + ": bad zip64 record");
+    if (z > n || n - z < 56 || le(&f[z], 4) != 0x06064b50) throw ConvertError(path + ": bad zip64 record");
     count = le(&f[z + 32], 8);
     cd_offset = le(&f[z + 48], 8);
   }
   std::map<std::string, ZipEntry> entries;
   uint64_t p = cd_offset;
   for (uint64_t e = 0; e < count; ++e) {
-    if (p + 46 > n || le(&f[p], 4) != 0x02014b50) throw ConvertError(path + ": corrupt zip directory");
+    // Offsets come from the file (64-bit in zip64): compared by subtraction, so none can wrap.
+    if (p > n || n - p < 46 || le(&f[p], 4) != 0x02014b50) throw ConvertError(path + ": corrupt zip directory");
     uint16_t method = uint16_t(le(&f[p + 10], 2));
     uint64_t csize = le(&f[p + 20], 4), usize = le(&f[p + 24], 4), local = le(&f[p + 42], 4);
     uint64_t name_len = le(&f[p + 28], 2), extra_len = le(&f[p + 30], 2), comment_len = le(&f[p + 32], 2);
-    if (p + 46 + name_len + extra_len > n) throw ConvertError(path + ": corrupt zip directory");
+    if (n - p - 46 < name_len + extra_len) throw ConvertError(path + ": corrupt zip directory");
     std::string name(reinterpret_cast<const char*>(&f[p + 46]), name_len);
     // zip64 extra field: the 0xFFFFFFFF fields, in order usize, csize, offset.
-    for (uint64_t x = p + 46 + name_len; x + 4 <= p + 46 + name_len + extra_len;) {
+    const uint64_t extra_end = p + 46 + name_len + extra_len;
+    for (uint64_t x = p + 46 + name_len; x + 4 <= extra_end;) {
       uint64_t id = le(&f[x], 2), len = le(&f[x + 2], 2), q = x + 4;
+      const uint64_t field_end = std::min(x + 4 + len, extra_end);  // a field may claim more
       if (id == 1) {
-        if (usize == 0xFFFFFFFF && q + 8 <= x + 4 + len) usize = le(&f[q], 8), q += 8;
-        if (csize == 0xFFFFFFFF && q + 8 <= x + 4 + len) csize = le(&f[q], 8), q += 8;
-        if (local == 0xFFFFFFFF && q + 8 <= x + 4 + len) local = le(&f[q], 8), q += 8;
+        if (usize == 0xFFFFFFFF && q + 8 <= field_end) usize = le(&f[q], 8), q += 8;
+        if (csize == 0xFFFFFFFF && q + 8 <= field_end) csize = le(&f[q], 8), q += 8;
+        if (local == 0xFFFFFFFF && q + 8 <= field_end) local = le(&f[q], 8), q += 8;
       }
       x += 4 + len;
     }
-    if (local + 30 > n || le(&f[local], 4) != 0x04034b50) throw ConvertError(path + ": corrupt zip entry " + name);
+    if (local > n || n - local < 30 || le(&f[local], 4) != 0x04034b50) throw ConvertError(path + ": corrupt zip entry " + name);
     uint64_t data = local + 30 + le(&f[local + 26], 2) + le(&f[local + 28], 2);
     if (data > n || csize > n - data) throw ConvertError(path + ": zip entry '" + name + "' is truncated");
     entries[name] = ZipEntry{data, csize, method};

@@ -151,4 +151,20 @@ TEST_SUITE("checkpoint_fuzz") {
     CHECK(read_error(legacy_checkpoint(INT64_MAX, {2}, {1}), scratch).find("reads outside its storage") != std::string::npos);
     CHECK(read_error(legacy_checkpoint(big, {1}, {1}), scratch).find("reads outside its storage") != std::string::npos);
   }
+
+  TEST_CASE("zip64 offsets near 2^64 are refused, not wrapped back into the file") {
+    std::vector<uint8_t> bytes = read_file(data("torch_encoder/ckpt_zip/pytorch_model.bin"));
+    const size_t eocd = bytes.size() - 22;  // the end record, no archive comment
+    uint32_t sig = 0;
+    std::memcpy(&sig, &bytes[eocd], 4);
+    REQUIRE(sig == 0x06054b50);
+    // A zip64 locator just before the end record, pointing 8 bytes short of 2^64: offset + 56 wraps.
+    std::vector<uint8_t> locator(20, 0);
+    const uint32_t locator_sig = 0x07064b50;
+    const uint64_t far = ~uint64_t(0) - 7;
+    std::memcpy(&locator[0], &locator_sig, 4);
+    std::memcpy(&locator[8], &far, 8);
+    bytes.insert(bytes.begin() + long(eocd), locator.begin(), locator.end());
+    CHECK(read_error(bytes, blob("zip64.bin")).find("bad zip64 record") != std::string::npos);
+  }
 }
