@@ -109,7 +109,10 @@ TensorMap read_safetensors(const std::string& path) {
                          " data bytes (truncated?)");
     if (e - b != uint64_t(t.numel() * elem))
       throw ConvertError(what + ": " + std::to_string(e - b) + " bytes do not match its shape");
-    std::vector<uint8_t> raw(e - b);
+    // 32-bit size_t: the bytes and the floats they decode to must both be addressable.
+    if (e - b > std::vector<uint8_t>().max_size() || uint64_t(t.numel()) > t.data.max_size())
+      throw ConvertError(what + ": " + std::to_string(e - b) + " bytes do not fit in this process's address space");
+    std::vector<uint8_t> raw(size_t(e - b));
     f.seekg(std::streamoff(data_begin + b));
     if (!f.read(reinterpret_cast<char*>(raw.data()), std::streamsize(raw.size())))
       throw ConvertError(what + ": read failed");

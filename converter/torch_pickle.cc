@@ -356,17 +356,24 @@ TensorMap collect(const ValuePtr& root, const std::string& path, GetStorage&& st
     t.dtype = v->storage.dtype;
     t.shape = v->size;
     if (t.shape.size() != v->stride.size()) throw ConvertError(what + ": size and stride differ in rank");
-    // Check the extent before allocating: a corrupt size must not become a huge allocation.
-    int64_t n = 1;
-    __int128 last = v->offset;  // 128-bit: size * stride of a corrupt file must not wrap
+    // Check the extent before allocating: a corrupt size must not become a huge allocation, and
+    // size * stride of a corrupt file must not wrap (checked arithmetic: any overflow is refused).
+    int64_t n = 1, last = v->offset, span = 0;
+    bool wraps = false;
     for (size_t d = 0; d < t.shape.size(); ++d) {
       if (t.shape[d] < 0 || v->stride[d] < 0 || (t.shape[d] > 0 && n > (int64_t(1) << 40) / t.shape[d]))
         throw ConvertError(what + ": invalid size or stride");
       n *= t.shape[d];
-      if (t.shape[d] > 0) last += __int128(t.shape[d] - 1) * v->stride[d];
+      if (t.shape[d] > 0)
+        wraps |= __builtin_mul_overflow(t.shape[d] - 1, v->stride[d], &span) ||
+                 __builtin_add_overflow(last, span, &last);
     }
-    if (n > 0 && (v->offset < 0 || (last + 1) * elem > __int128(bytes.size())))
+    int64_t end = 0;  // bytes up to the last element read
+    if (n > 0 && (v->offset < 0 || wraps || __builtin_add_overflow(last, 1, &end) ||
+                  __builtin_mul_overflow(end, elem, &end) || end > int64_t(bytes.size())))
       throw ConvertError(what + ": reads outside its storage (corrupt file)");
+    // A 32-bit size_t holds fewer elements than the bound above (stride 0 repeats one element).
+    if (uint64_t(n) > t.data.max_size()) throw ConvertError(what + ": too many elements for this machine");
     t.data.resize(size_t(n));
     // Strided gather: any view layout, bounds-checked against the storage.
     std::vector<int64_t> idx(t.shape.size(), 0);
@@ -409,30 +416,33 @@ std::map<std::string, ZipEntry> zip_directory(const std::vector<uint8_t>& f, con
   uint64_t count = le(&f[eocd + 10], 2), cd_offset = le(&f[eocd + 16], 4);
   if (eocd >= 20 && le(&f[eocd - 20], 4) == 0x07064b50) {  // zip64 locator
     uint64_t z = le(&f[eocd - 20 + 8], 8);
-    if (z + 56 > n || le(&f[z], 4) != 0x06064b50) throw ConvertError(path + ": bad zip64 record");
+    if (z > n || n - z < 56 || le(&f[z], 4) != 0x06064b50) throw ConvertError(path + ": bad zip64 record");
     count = le(&f[z + 32], 8);
     cd_offset = le(&f[z + 48], 8);
   }
   std::map<std::string, ZipEntry> entries;
   uint64_t p = cd_offset;
   for (uint64_t e = 0; e < count; ++e) {
-    if (p + 46 > n || le(&f[p], 4) != 0x02014b50) throw ConvertError(path + ": corrupt zip directory");
+    // Offsets come from the file (64-bit in zip64): compared by subtraction, so none can wrap.
+    if (p > n || n - p < 46 || le(&f[p], 4) != 0x02014b50) throw ConvertError(path + ": corrupt zip directory");
     uint16_t method = uint16_t(le(&f[p + 10], 2));
     uint64_t csize = le(&f[p + 20], 4), usize = le(&f[p + 24], 4), local = le(&f[p + 42], 4);
     uint64_t name_len = le(&f[p + 28], 2), extra_len = le(&f[p + 30], 2), comment_len = le(&f[p + 32], 2);
-    if (p + 46 + name_len + extra_len > n) throw ConvertError(path + ": corrupt zip directory");
+    if (n - p - 46 < name_len + extra_len) throw ConvertError(path + ": corrupt zip directory");
     std::string name(reinterpret_cast<const char*>(&f[p + 46]), name_len);
     // zip64 extra field: the 0xFFFFFFFF fields, in order usize, csize, offset.
-    for (uint64_t x = p + 46 + name_len; x + 4 <= p + 46 + name_len + extra_len;) {
+    const uint64_t extra_end = p + 46 + name_len + extra_len;
+    for (uint64_t x = p + 46 + name_len; x + 4 <= extra_end;) {
       uint64_t id = le(&f[x], 2), len = le(&f[x + 2], 2), q = x + 4;
+      const uint64_t field_end = std::min(x + 4 + len, extra_end);  // a field may claim more
       if (id == 1) {
-        if (usize == 0xFFFFFFFF && q + 8 <= x + 4 + len) usize = le(&f[q], 8), q += 8;
-        if (csize == 0xFFFFFFFF && q + 8 <= x + 4 + len) csize = le(&f[q], 8), q += 8;
-        if (local == 0xFFFFFFFF && q + 8 <= x + 4 + len) local = le(&f[q], 8), q += 8;
+        if (usize == 0xFFFFFFFF && q + 8 <= field_end) usize = le(&f[q], 8), q += 8;
+        if (csize == 0xFFFFFFFF && q + 8 <= field_end) csize = le(&f[q], 8), q += 8;
+        if (local == 0xFFFFFFFF && q + 8 <= field_end) local = le(&f[q], 8), q += 8;
       }
       x += 4 + len;
     }
-    if (local + 30 > n || le(&f[local], 4) != 0x04034b50) throw ConvertError(path + ": corrupt zip entry " + name);
+    if (local > n || n - local < 30 || le(&f[local], 4) != 0x04034b50) throw ConvertError(path + ": corrupt zip entry " + name);
     uint64_t data = local + 30 + le(&f[local + 26], 2) + le(&f[local + 28], 2);
     if (data > n || csize > n - data) throw ConvertError(path + ": zip entry '" + name + "' is truncated");
     entries[name] = ZipEntry{data, csize, method};

@@ -3,6 +3,7 @@
 // allocation) fails. Run under ASan to catch out-of-bounds reads as well.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -44,6 +45,66 @@ void mutate_and_read(const std::string& source, const std::string& scratch, int 
   CHECK(refused > 0);
 }
 
+
+// A legacy torch.save file of one F32 tensor 'w' viewing a 4-element storage with this offset,
+// size and stride: the view's metadata comes from the file, so a corrupt one can say anything.
+std::vector<uint8_t> legacy_checkpoint(int64_t offset, const std::vector<int64_t>& size,
+                                       const std::vector<int64_t>& stride) {
+  std::string p;
+  auto str = [&](const std::string& s) {  // BINUNICODE
+    const uint32_t n = uint32_t(s.size());
+    p += 'X';
+    p.append(reinterpret_cast<const char*>(&n), 4);
+    p += s;
+  };
+  auto int64 = [&](int64_t v) {  // LONG1, 8 bytes little-endian
+    p += "\x8a\x08";
+    p.append(reinterpret_cast<const char*>(&v), 8);
+  };
+  auto ints = [&](const std::vector<int64_t>& vs) {
+    p += '(';
+    for (int64_t v : vs) int64(v);
+    p += 't';
+  };
+  p += std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);  // magic
+  p += "\x80\x02M\xe9\x03.";                                                            // protocol 1001
+  p += "\x80\x02}.";                                                                      // sys_info
+  p += "\x80\x02}(";
+  str("w");
+  p += "ctorch._utils\n_rebuild_tensor_v2\n(";
+  p += '(';
+  str("storage");
+  p += "ctorch\nFloatStorage\n";
+  str("0");
+  str("cpu");
+  p += "K\x04NtQ";  // persistent id ('storage', FloatStorage, '0', 'cpu', 4, None)
+  int64(offset);
+  ints(size);
+  ints(stride);
+  p += "\x89}tRu.";  // requires_grad=False, no hooks; REDUCE; SETITEMS
+  p += "\x80\x02(";  // storage keys
+  str("0");
+  p += "l.";
+  const uint64_t numel = 4;
+  p.append(reinterpret_cast<const char*>(&numel), 8);
+  const float values[4] = {1, 2, 3, 4};
+  p.append(reinterpret_cast<const char*>(values), sizeof(values));
+  return std::vector<uint8_t>(p.begin(), p.end());
+}
+
+std::string read_error(const std::vector<uint8_t>& bytes, const std::string& scratch) {
+  FILE* f = std::fopen(scratch.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  try {
+    tc::read_weights_file(scratch);
+  } catch (const tc::ConvertError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST_SUITE("checkpoint_fuzz") {
@@ -74,5 +135,36 @@ TEST_SUITE("checkpoint_fuzz") {
   }
   TEST_CASE("torch legacy") {
     mutate_and_read(data("torch_encoder/ckpt_legacy/pytorch_model.bin"), blob("fuzz_legacy.bin"), 300);
+  }
+
+  TEST_CASE("torch views whose extent overflows 64 bits are refused, not wrapped into the storage") {
+    const std::string scratch = blob("view.bin");
+    // The file is well formed: a transposed view of the storage reads.
+    REQUIRE(read_error(legacy_checkpoint(0, {2, 2}, {1, 2}), scratch).empty());
+    CHECK(tc::read_weights_file(scratch).at("w").data == std::vector<float>{1, 3, 2, 4});
+    const int64_t big = int64_t(1) << 62;
+    // (5 - 1) * 2^62 wraps to 0 in 64 bits: the view would look like one element at offset 0.
+    CHECK(read_error(legacy_checkpoint(0, {5}, {big}), scratch).find("reads outside its storage") != std::string::npos);
+    // Each product fits, their sum wraps to a negative offset: 2^62 + 2^62 = 2^63.
+    CHECK(read_error(legacy_checkpoint(0, {2, 2}, {big, big}), scratch).find("reads outside its storage") != std::string::npos);
+    // The offset plus the extent wraps, and (last + 1) * 4 bytes wraps.
+    CHECK(read_error(legacy_checkpoint(INT64_MAX, {2}, {1}), scratch).find("reads outside its storage") != std::string::npos);
+    CHECK(read_error(legacy_checkpoint(big, {1}, {1}), scratch).find("reads outside its storage") != std::string::npos);
+  }
+
+  TEST_CASE("zip64 offsets near 2^64 are refused, not wrapped back into the file") {
+    std::vector<uint8_t> bytes = read_file(data("torch_encoder/ckpt_zip/pytorch_model.bin"));
+    const size_t eocd = bytes.size() - 22;  // the end record, no archive comment
+    uint32_t sig = 0;
+    std::memcpy(&sig, &bytes[eocd], 4);
+    REQUIRE(sig == 0x06054b50);
+    // A zip64 locator just before the end record, pointing 8 bytes short of 2^64: offset + 56 wraps.
+    std::vector<uint8_t> locator(20, 0);
+    const uint32_t locator_sig = 0x07064b50;
+    const uint64_t far = ~uint64_t(0) - 7;
+    std::memcpy(&locator[0], &locator_sig, 4);
+    std::memcpy(&locator[8], &far, 8);
+    bytes.insert(bytes.begin() + long(eocd), locator.begin(), locator.end());
+    CHECK(read_error(bytes, blob("zip64.bin")).find("bad zip64 record") != std::string::npos);
   }
 }

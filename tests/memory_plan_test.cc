@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
+
 #include "core/memory_plan.h"
 
 using tern::MemoryPlan;
@@ -22,5 +24,24 @@ TEST_SUITE("memory_plan") {
     CHECK_FALSE(overlap(c, d, 832, 128));
     CHECK(p.total_bytes() < p.unshared_bytes());
     for (int i : {a, b, c, d}) CHECK(p.offset(i) % 64 == 0);
+  }
+
+  TEST_CASE("sizes beyond size_t are refused, not wrapped (reachable on 32-bit targets)") {
+    CHECK(tern::product(SIZE_MAX / 2 + 1, 2) == tern::kTooLarge);
+    CHECK(tern::product(SIZE_MAX / 2 + 1, 2, 0) == 0);  // saturation never hides an exact zero
+    CHECK(tern::product(1000, 1000, 4) == 4000000);
+    MemoryPlan fits;
+    fits.add(1000, 0, 1);
+    fits.plan();
+    CHECK(fits.fits());
+    MemoryPlan huge;
+    huge.add(tern::product(SIZE_MAX / 2 + 1, 2), 0, 1);
+    huge.plan();
+    CHECK_FALSE(huge.fits());
+    MemoryPlan together;  // each fits, both alive at once do not
+    together.add(SIZE_MAX / 2, 0, 1);
+    together.add(SIZE_MAX / 2, 1, 2);
+    together.plan();
+    CHECK_FALSE(together.fits());
   }
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -263,5 +264,25 @@ TEST_SUITE("t5") {
     const GenerationOptions plain = s.value()->generation_defaults("summarize: Hello");
     CHECK(plain.num_beams == 1);
     CHECK(plain.max_new_tokens == 19);  // Hugging Face's default max_length 20
+  }
+
+  TEST_CASE("a session larger than the address space is refused, never planned with wrapped sizes") {
+    auto model = load("t5_tiny_zip_int8.tern");
+    SessionOptions o;
+    o.max_batch = 4096;
+    o.max_new_tokens = 65536;
+    o.max_beams = 64;
+    const T5Config& c = model->t5_config();
+    // The self-attention KV cache alone: layers x batch x beams x positions x (K, V) x inner floats.
+    const uint64_t kv_cache = uint64_t(c.num_decoder_layers) * 4096 * 64 * 65537 * 2 * uint64_t(c.d_kv) *
+                              uint64_t(c.num_heads) * 4;
+    auto need = Session::required_arena_bytes(*model, o);
+    if (kv_cache > SIZE_MAX) {  // 32-bit targets
+      CHECK(need.status().code() == Code::kResourceExhausted);
+      CHECK(Session::create(*model, o).status().code() == Code::kResourceExhausted);
+    } else {
+      REQUIRE(need.ok());
+      CHECK(need.value() >= kv_cache);
+    }
   }
 }

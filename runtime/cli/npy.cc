@@ -43,12 +43,25 @@ Status read_npy(const std::string& path, NpyArray* out) {
       int64_t d = std::strtoll(num.c_str(), nullptr, 10);
       TERN_CHECK_OR_RETURN(d >= 0 && d < (int64_t(1) << 32), Code::kInvalidArgument,
                            "%s: bad shape", path.c_str());
+      TERN_CHECK_OR_RETURN(d == 0 || count < (int64_t(1) << 31) / d, Code::kInvalidArgument,
+                           "%s: too large", path.c_str());
       out->shape.push_back(d);
       count *= d;
     }
     p = q + 1;
   }
-  TERN_CHECK_OR_RETURN(count < (int64_t(1) << 31), Code::kInvalidArgument, "%s: too large", path.c_str());
+  // The data must be in the file before it is allocated: a corrupt shape must not become a huge
+  // allocation (on 32-bit targets, one larger than the address space).
+  const std::streamoff data_begin = f.tellg();
+  f.seekg(0, std::ios::end);
+  const std::streamoff data_bytes = f.tellg() - data_begin;
+  f.seekg(data_begin);
+  const int64_t elem = descr == "<i8" ? 8 : descr == "<f4" || descr == "<i4" ? 4 : 0;
+  TERN_CHECK_OR_RETURN(elem != 0, Code::kInvalidArgument,
+                       "%s: dtype '%s' is not supported (int64, int32, float32)", path.c_str(), descr.c_str());
+  TERN_CHECK_OR_RETURN(count <= data_bytes / elem, Code::kInvalidArgument,
+                       "%s: truncated (the shape needs %lld bytes, the file has %lld)", path.c_str(),
+                       (long long)(count * elem), (long long)data_bytes);
   out->is_float = descr == "<f4";
   if (descr == "<f4") {
     out->floats.resize(size_t(count));
@@ -60,9 +73,6 @@ Status read_npy(const std::string& path, NpyArray* out) {
     std::vector<int32_t> v(static_cast<size_t>(count));
     f.read(reinterpret_cast<char*>(v.data()), count * 4);
     out->ints.assign(v.begin(), v.end());
-  } else {
-    return Status::error(Code::kInvalidArgument, "%s: dtype '%s' is not supported (int64, int32, float32)",
-                         path.c_str(), descr.c_str());
   }
   TERN_CHECK_OR_RETURN(f.good(), Code::kInvalidArgument, "%s: truncated", path.c_str());
   return Status();

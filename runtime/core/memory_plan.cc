@@ -5,13 +5,17 @@
 namespace tern {
 
 int MemoryPlan::add(size_t bytes, int first_step, int last_step) {
+  if (bytes > kTooLarge - kArenaAlignment) {  // align_up would wrap
+    fits_ = false;
+    bytes = 0;
+  }
   buffers_.push_back({align_up(bytes, kArenaAlignment), 0, first_step, last_step});
   return static_cast<int>(buffers_.size()) - 1;
 }
 
 size_t MemoryPlan::unshared_bytes() const {
   size_t sum = 0;
-  for (const Buffer& b : buffers_) sum += b.bytes;
+  for (const Buffer& b : buffers_) sum = add_size(sum, b.bytes);
   return sum;
 }
 
@@ -37,13 +41,14 @@ void MemoryPlan::plan() {
     size_t candidate = 0;
     for (int j : live) {
       const Buffer& p = buffers_[j];
-      if (candidate + b.bytes <= p.offset) break;
-      candidate = std::max(candidate, p.offset + p.bytes);
+      if (add_size(candidate, b.bytes) <= p.offset) break;
+      candidate = std::max(candidate, add_size(p.offset, p.bytes));
     }
     b.offset = candidate;
-    total_ = std::max(total_, candidate + b.bytes);
+    total_ = std::max(total_, add_size(candidate, b.bytes));
     placed.push_back(i);
   }
+  if (total_ > kTooLarge - kArenaAlignment) fits_ = false;  // the arena is allocated aligned up
 }
 
 }  // namespace tern

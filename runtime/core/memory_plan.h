@@ -4,21 +4,42 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace tern {
 
 constexpr size_t kArenaAlignment = 64;
 
+// Byte counts for add(): products and sums that saturate at kTooLarge instead of wrapping. Options
+// that fit a 64-bit size_t can exceed a 32-bit one; such a plan must be refused, not placed wrapped.
+constexpr size_t kTooLarge = SIZE_MAX;
+inline size_t mul_size(size_t a, size_t b) {
+  size_t r;
+  return __builtin_mul_overflow(a, b, &r) ? kTooLarge : r;
+}
+inline size_t add_size(size_t a, size_t b) {
+  size_t r;
+  return __builtin_add_overflow(a, b, &r) ? kTooLarge : r;
+}
+template <typename... T>
+size_t product(size_t a, T... rest) {
+  ((a = mul_size(a, size_t(rest))), ...);
+  return a;
+}
+
 class MemoryPlan {
  public:
-  // Returns the buffer's index, used to ask for its offset after plan().
+  // Returns the buffer's index, used to ask for its offset after plan(). kTooLarge (or any size
+  // whose placement does not fit in size_t) makes the plan not fit().
   int add(size_t bytes, int first_step, int last_step);
   // Assigns offsets: largest buffers first, each at the lowest aligned offset that does not overlap
   // a placed buffer alive at the same time.
   void plan();
   size_t offset(int index) const { return buffers_[index].offset; }
   size_t total_bytes() const { return total_; }
+  // False when the arena would exceed what size_t addresses: offsets and total are then meaningless.
+  bool fits() const { return fits_; }
   // Sum of all buffer sizes: what the arena would need without sharing.
   size_t unshared_bytes() const;
 
@@ -29,6 +50,7 @@ class MemoryPlan {
   };
   std::vector<Buffer> buffers_;
   size_t total_ = 0;
+  bool fits_ = true;
 };
 
 inline size_t align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }

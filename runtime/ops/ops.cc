@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/memory_plan.h"
 #include "ops/xnnpack_linear.h"
 
 namespace tern {
@@ -152,7 +153,7 @@ void attention(const OpContext& ctx, const Attention& a) {
 }
 
 size_t attention_scratch_floats(size_t queries, size_t keys, size_t head_dim) {
-  return queries * keys + head_dim * keys;
+  return add_size(mul_size(queries, keys), mul_size(head_dim, keys));  // saturates: see memory_plan.h
 }
 
 void rms_norm(const OpContext& ctx, const float* x, size_t M, size_t dim, const float* weight, float eps, float* y) {

@@ -91,16 +91,16 @@ GeneratorPlan plan_generator(size_t batch, size_t beams, size_t positions, size_
   p.positions = positions;
   p.vocab = vocab;
   const size_t rows = batch * beams;
-  p.seqs = m->add(rows * positions * 4, step, step + 1);
-  p.next_seqs = m->add(rows * positions * 4, step, step);
-  p.scores = m->add(rows * 4, step, step);
-  p.cand = m->add(batch * 2 * beams * 12, step, step);
-  p.hyps = m->add(batch * (beams + 1) * positions * 4, step, step + 1);
-  p.hyp_info = m->add(batch * (beams + 1) * sizeof(Hyp) + batch * 8, step, step + 1);
-  p.from = m->add(rows * 4, step, step);
-  p.results = m->add(rows * positions * 4, step, step + 1);
-  p.result_scores = m->add(rows * 4, step, step + 1);
-  p.sort = m->add(vocab * 4, step, step);
+  p.seqs = m->add(product(rows, positions, 4), step, step + 1);
+  p.next_seqs = m->add(product(rows, positions, 4), step, step);
+  p.scores = m->add(product(rows, 4), step, step);
+  p.cand = m->add(product(batch, 2, beams, 12), step, step);
+  p.hyps = m->add(product(batch, beams + 1, positions, 4), step, step + 1);
+  p.hyp_info = m->add(add_size(product(batch, beams + 1, sizeof(Hyp)), product(batch, 8)), step, step + 1);
+  p.from = m->add(product(rows, 4), step, step);
+  p.results = m->add(product(rows, positions, 4), step, step + 1);
+  p.result_scores = m->add(product(rows, 4), step, step + 1);
+  p.sort = m->add(product(vocab, 4), step, step);
   return p;
 }
 

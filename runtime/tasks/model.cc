@@ -69,13 +69,24 @@ Result<std::unique_ptr<Model>> Model::from_buffer(const void* data, size_t size)
 Result<std::unique_ptr<Model>> Model::load(const char* path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   TERN_CHECK_OR_RETURN(fd >= 0, Code::kIo, "%s: %s", path, std::strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  struct stat st;  // st_size is 64-bit on 32-bit targets too: CMakeLists.txt sets _FILE_OFFSET_BITS=64
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return Status::error(Code::kIo, "%s: %s", path, std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
     close(fd);
     return Status::error(Code::kIo, "%s: not a regular file", path);
   }
   auto mapping = std::make_unique<ModelImpl::Mapping>();
-  mapping->size = size_t(st.st_size);
+  const uint64_t file_size = uint64_t(st.st_size);
+  mapping->size = size_t(file_size);
+  if (mapping->size != file_size) {  // a 32-bit process cannot map 4 GiB
+    close(fd);
+    return Status::error(Code::kIo, "%s: %llu bytes do not fit in this process's address space", path,
+                         (unsigned long long)file_size);
+  }
   if (mapping->size == 0) {
     close(fd);
     return Status::error(Code::kInvalidModel, "%s: file is empty", path);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -93,10 +94,10 @@ void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s
   const size_t P = o.max_new_tokens + 1, B = o.max_batch;
   s->t5 = plan_t5(c, B, o.max_seq, P, o.max_beams, o.output_hidden_states, o.threads, &s->t5_memory);
   s->gen = plan_generator(B, o.max_beams, P, size_t(c.vocab_size), 1, &s->t5_memory);
-  s->dec_ids = s->t5_memory.add(B * P * 4, 1, 2);
-  s->dec_mask = s->t5_memory.add(B * P * 4, 1, 2);
-  s->dec_logits = s->t5_memory.add(B * P * size_t(c.vocab_size) * 4, 1, 2);
-  s->dec_hidden = s->t5_memory.add(o.output_hidden_states ? size_t(c.num_decoder_layers + 1) * B * P * size_t(c.d_model) * 4 : 0, 1, 2);
+  s->dec_ids = s->t5_memory.add(product(B, P, 4), 1, 2);
+  s->dec_mask = s->t5_memory.add(product(B, P, 4), 1, 2);
+  s->dec_logits = s->t5_memory.add(product(B, P, c.vocab_size, 4), 1, 2);
+  s->dec_hidden = s->t5_memory.add(o.output_hidden_states ? product(c.num_decoder_layers + 1, B, P, c.d_model, 4) : 0, 1, 2);
   // A text of max_seq tokens normalizes to ~4 bytes a token; 32 leaves room for long pieces.
   s->text_bytes = o.max_seq * 32 + 64;
   s->text_scratch = s->t5_memory.add(SentencePiece::scratch_bytes(s->text_bytes), 0, 0);
@@ -107,13 +108,22 @@ void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s
 // arena ends with that much slack so that such a read never leaves it.
 constexpr size_t kArenaTailBytes = 64;
 
-size_t planned_bytes(const ModelImpl& m, const SessionOptions& o) {
+// The arena a plan needs, or an error when it exceeds what size_t addresses (32-bit targets).
+Result<size_t> arena_size(const MemoryPlan& plan, const SessionOptions& o) {
+  TERN_CHECK_OR_RETURN(plan.fits() && plan.total_bytes() <= SIZE_MAX - kArenaTailBytes, Code::kResourceExhausted,
+                       "session: max_batch=%zu, max_seq=%zu, max_new_tokens=%zu, max_beams=%zu need "
+                       "more memory than this process can address",
+                       o.max_batch, o.max_seq, o.max_new_tokens, o.max_beams);
+  return plan.total_bytes() + kArenaTailBytes;
+}
+
+Result<size_t> planned_bytes(const ModelImpl& m, const SessionOptions& o) {
   if (m.arch != Arch::kT5)
-    return plan_encoder(m.encoder, o.max_batch, o.max_seq, o.output_hidden_states, o.output_attentions, o.threads)
-        .memory.total_bytes() + kArenaTailBytes;
+    return arena_size(plan_encoder(m.encoder, o.max_batch, o.max_seq, o.output_hidden_states,
+                                   o.output_attentions, o.threads).memory, o);
   SessionImpl s;
   plan_t5_session(m, o, &s);
-  return s.t5_memory.total_bytes() + kArenaTailBytes;
+  return arena_size(s.t5_memory, o);
 }
 
 }  // namespace
@@ -132,15 +142,14 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   s->model = &model.impl();
   s->options = o;
   TERN_RETURN_IF_ERROR(select_kernels(o.isa, &s->ctx.kernels));
-  size_t need;
-  if (s->is_t5()) {
+  if (s->is_t5())
     plan_t5_session(*s->model, o, s.get());
-    need = s->t5_memory.total_bytes() + kArenaTailBytes;
-  } else {
+  else
     s->plan = plan_encoder(s->model->encoder, o.max_batch, o.max_seq, o.output_hidden_states,
                            o.output_attentions, o.threads);
-    need = s->plan.memory.total_bytes() + kArenaTailBytes;
-  }
+  Result<size_t> planned = arena_size(s->is_t5() ? s->t5_memory : s->plan.memory, o);
+  if (!planned.ok()) return planned.status();
+  const size_t need = planned.value();
   if (arena) {
     TERN_CHECK_OR_RETURN(reinterpret_cast<uintptr_t>(arena) % kArenaAlignment == 0,
                          Code::kInvalidArgument, "session: arena must be 64-byte aligned");
