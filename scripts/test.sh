@@ -11,7 +11,7 @@ if [ $arm = 1 ]; then scripts/install-deps.sh --arm; else scripts/install-deps.s
 
 job() { echo "=== tern test.sh: $* ==="; }
 # Options set explicitly: build/ may have been configured by demo.sh without tests.
-opts=(-DCMAKE_BUILD_TYPE=Release -DTERN_BUILD_TESTS=ON -DTERN_BUILD_CONVERTER=ON -DTERN_BUILD_EXAMPLES=ON)
+opts=(-DCMAKE_BUILD_TYPE=Release -DTERN_BUILD_TESTS=ON -DTERN_BUILD_CONVERTER=ON -DTERN_BUILD_EXAMPLES=ON -DTERN_BUILD_SHARED=ON)
 ctest_all() { (cd "$1" && ctest -j2 --output-on-failure --no-tests=error); }
 # cross BUILD_DIR TOOLCHAIN SYSROOT: configure and build with a cross toolchain (which CMake reads
 # only on the first configure, hence no "unused variable" warning on later ones).

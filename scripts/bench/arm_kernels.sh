@@ -25,7 +25,8 @@ per_mac() {  # NAME M N K: prints instructions per MAC, or "-" where this CPU ca
 }
 
 shapes=("32 768 768" "1 3072 768" "1 768 3072" "1 32128 512")
-kernels=$("$driver" --list | awk '$1 == "qgemm" || $1 == "fgemm" || $1 == "hgemm" {print $2}')
+kernels=$("$icount" --arch "$arch" --cpu "$cpu" --lib "$lib" -- "$driver" --list |
+  awk '$1 == "qgemm" || $1 == "fgemm" || $1 == "hgemm" {print $2}')
 printf "| kernel (%s, qemu cpu %s) |" "$arch" "$cpu"
 for s in "${shapes[@]}"; do read -r m n k <<<"$s"; printf " %sx%sx%s |" "$m" "$n" "$k"; done
 echo; printf "|---|"; for _ in "${shapes[@]}"; do printf -- "---|"; done; echo

@@ -57,7 +57,7 @@ struct T5Config {
 
 struct ModelImpl;
 
-class Model {
+class TERN_API Model {
  public:
   // Maps the file read-only; weights are used in place. Validates everything before returning.
   static Result<std::unique_ptr<Model>> load(const char* path);
@@ -85,6 +85,6 @@ class Model {
   std::unique_ptr<ModelImpl> impl_;
 };
 
-const char* arch_name(Arch arch);
+TERN_API const char* arch_name(Arch arch);
 
 }  // namespace tern

@@ -15,8 +15,8 @@ enum class Isa { kAuto = 0, kRef, kAvx2, kAvx512Vnni, kNeon, kNeonDot, kAvxVnni,
 constexpr Isa kAllIsas[] = {Isa::kRef,  Isa::kAvx2,    Isa::kAvxVnni, Isa::kAvx512Vnni,
                             Isa::kNeon, Isa::kNeonDot, Isa::kI8mm};
 
-const char* isa_name(Isa isa);
+TERN_API const char* isa_name(Isa isa);
 // Parses "auto", "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "i8mm".
-Result<Isa> parse_isa(const char* name);
+TERN_API Result<Isa> parse_isa(const char* name);
 
 }  // namespace tern

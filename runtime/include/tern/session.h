@@ -65,7 +65,7 @@ struct OutputTensor {
 
 struct SessionImpl;
 
-class Session {
+class TERN_API Session {
  public:
   // Arena bytes a session with these options needs (64-byte aligned), before anything is made.
   static Result<size_t> required_arena_bytes(const Model& model, const SessionOptions& options);

@@ -6,6 +6,8 @@
 #include <new>
 #include <utility>
 
+#include "tern/export.h"
+
 namespace tern {
 
 enum class Code {
@@ -17,9 +19,9 @@ enum class Code {
   kResourceExhausted,  // arena too small, more tokens than planned
 };
 
-const char* code_name(Code code);
+TERN_API const char* code_name(Code code);
 
-class Status {
+class TERN_API Status {
  public:
   Status() = default;
   // printf-style message: "what, where" ("tensor 'x': shape [3, 4] does not match hidden_size=8").

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "tern/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,27 +27,27 @@ typedef struct tern_session_options {
   int truncate;          /* nonzero: truncate long texts instead of failing */
 } tern_session_options;
 
-const char* tern_last_error(void);
+TERN_API const char* tern_last_error(void);
 
-int tern_model_load(const char* path, tern_model** model);
-void tern_model_free(tern_model* model);
+TERN_API int tern_model_load(const char* path, tern_model** model);
+TERN_API void tern_model_free(tern_model* model);
 /* "bert", "torch-encoder" or "t5". */
-const char* tern_model_arch(const tern_model* model);
-size_t tern_model_num_labels(const tern_model* model);
+TERN_API const char* tern_model_arch(const tern_model* model);
+TERN_API size_t tern_model_num_labels(const tern_model* model);
 /* Name of a label (id2label), valid while the model lives; "" for an unknown id. */
-const char* tern_model_label(const tern_model* model, size_t label);
+TERN_API const char* tern_model_label(const tern_model* model, size_t label);
 
 /* options may be NULL (all defaults). */
-int tern_session_create(const tern_model* model, const tern_session_options* options, tern_session** session);
-void tern_session_free(tern_session* session);
+TERN_API int tern_session_create(const tern_model* model, const tern_session_options* options, tern_session** session);
+TERN_API void tern_session_free(tern_session* session);
 
 /* Classifiers: the most probable label of `text` (UTF-8) and its probability. */
-int tern_classify(tern_session* session, const char* text, size_t* label, float* probability);
+TERN_API int tern_classify(tern_session* session, const char* text, size_t* label, float* probability);
 
 /* T5: generates from `text` with the model's defaults (its generation config, or the task whose
  * prefix the text starts with) and writes the decoded text, NUL-terminated, into out[0..size). A
  * result that does not fit is an error (5) and out holds as much as fits. */
-int tern_generate(tern_session* session, const char* text, char* out, size_t size);
+TERN_API int tern_generate(tern_session* session, const char* text, char* out, size_t size);
 
 #ifdef __cplusplus
 }
