@@ -8,17 +8,12 @@
 namespace tern {
 
 void f32_softmax__neon(float* x, size_t n) {
-  const float lowest = -3.40282347e+38f;
-  float32x4_t mx0 = vdupq_n_f32(lowest), mx1 = mx0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) mx0 = vmaxq_f32(mx0, vld1q_f32(x + i)), mx1 = vmaxq_f32(mx1, vld1q_f32(x + i + 4));
-  if (i + 4 <= n) mx0 = vmaxq_f32(mx0, vld1q_f32(x + i)), i += 4;
-  if (i < n) mx1 = vmaxq_f32(mx1, load_tail(x + i, n - i, lowest));
-  const float32x4_t top = vdupq_n_f32(hmax4(vmaxq_f32(mx0, mx1)));
+  const float32x4_t top = vdupq_n_f32(row_max(x, n));
 
   // Two partial sums: independent adds, and 8 lanes keep the rounding of long rows small.
   float32x4_t s0 = vdupq_n_f32(0.0f), s1 = s0;
-  for (i = 0; i + 8 <= n; i += 8) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
     const float32x4_t e0 = exp4(vsubq_f32(vld1q_f32(x + i), top)), e1 = exp4(vsubq_f32(vld1q_f32(x + i + 4), top));
     vst1q_f32(x + i, e0), vst1q_f32(x + i + 4, e1);
     s0 = vaddq_f32(s0, e0), s1 = vaddq_f32(s1, e1);

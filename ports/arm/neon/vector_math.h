@@ -94,6 +94,17 @@ inline float32x4_t load_tail(const float* p, size_t n, float fill = 0.0f) {
   return v;
 }
 
+// The largest of x[0..n), n >= 1 (softmax's and log-softmax's first pass).
+inline float row_max(const float* x, size_t n) {
+  const float lowest = -3.40282347e+38f;
+  float32x4_t mx0 = vdupq_n_f32(lowest), mx1 = mx0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) mx0 = vmaxq_f32(mx0, vld1q_f32(x + i)), mx1 = vmaxq_f32(mx1, vld1q_f32(x + i + 4));
+  if (i + 4 <= n) mx0 = vmaxq_f32(mx0, vld1q_f32(x + i)), i += 4;
+  if (i < n) mx1 = vmaxq_f32(mx1, load_tail(x + i, n - i, lowest));
+  return hmax4(vmaxq_f32(mx0, mx1));
+}
+
 inline void store_tail(float* p, size_t n, float32x4_t v) {
   vst1q_lane_f32(p, v, 0);
   if (n > 1) vst1q_lane_f32(p + 1, v, 1);
