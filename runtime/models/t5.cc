@@ -159,12 +159,16 @@ T5Buffers resolve_t5(const T5Plan& p, const MemoryPlan& m, uint8_t* arena) {
 
 void init_t5_decoder_bias(const T5Config& c, const T5Weights& w, const T5Plan& p, const T5Buffers& b) {
   const size_t P = p.max_positions, H = size_t(c.num_heads);
-  for (size_t i = 0; i < P; ++i)
-    for (size_t j = 0; j < P; ++j) {
-      int bucket = relative_position_bucket(int(j) - int(i), false, c.relative_attention_num_buckets,
-                                            c.relative_attention_max_distance);
-      for (size_t h = 0; h < H; ++h) b.dec_bias[(h * P + i) * P + j] = w.dec_rel_bias[size_t(bucket) * H + h];
+  // The bias depends on j - i only: one bucket (a log) per diagonal, not per (i, j) pair.
+  for (ptrdiff_t d = 1 - ptrdiff_t(P); d < ptrdiff_t(P); ++d) {
+    const int bucket = relative_position_bucket(int(d), false, c.relative_attention_num_buckets,
+                                                c.relative_attention_max_distance);
+    const float* row = w.dec_rel_bias + size_t(bucket) * H;
+    for (size_t i = d < 0 ? size_t(-d) : 0; i < P && ptrdiff_t(i) + d < ptrdiff_t(P); ++i) {
+      const size_t j = size_t(ptrdiff_t(i) + d);
+      for (size_t h = 0; h < H; ++h) b.dec_bias[(h * P + i) * P + j] = row[h];
     }
+  }
 }
 
 namespace {
