@@ -115,7 +115,17 @@ float apply_epilogue(float x, Epilogue e);
 // copy keeps that file's ISA flags (the linker may pick any one weak copy of an inline function,
 // possibly one compiled for instructions the CPU running the program lacks).
 static inline size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+#if defined(__aarch64__)
+// IEEE half to float: one fcvt on every aarch64 CPU (the embedding gathers convert f16 tables row by
+// row). Internal linkage, like min_size below. The portable version in ref.cc serves other targets.
+static inline float f16_to_f32(uint16_t h) {
+  __fp16 f;
+  __builtin_memcpy(&f, &h, 2);
+  return float(f);
+}
+#else
 float f16_to_f32(uint16_t h);
+#endif
 uint16_t f32_to_f16(float f);
 
 }  // namespace tern

@@ -20,6 +20,7 @@ float apply_epilogue(float x, Epilogue e) {
   return x;
 }
 
+#if !defined(__aarch64__)
 float f16_to_f32(uint16_t h) {
   uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
   if (exp == 0x1f) {
@@ -37,6 +38,7 @@ float f16_to_f32(uint16_t h) {
   std::memcpy(&f, &bits, 4);
   return f;
 }
+#endif
 
 uint16_t f32_to_f16(float f) {  // round to nearest even, as numpy and torch do
   uint32_t x;
