@@ -62,7 +62,7 @@ void check_qgemm(const char* name, QGemmFn fn, const Tile& tile) {
       for (size_t K : depths_for(tile)) {
         const size_t kp = (K + 3) / 4 * 4;
         std::vector<int8_t> a(M * kp, 0), w(N * K);
-        std::vector<float> as(M), ws(N), bias(N), c(M * N), ref(M * N);
+        std::vector<float> as(M), ws(N), bias(N), c(M * N + 16, 42.0f), ref(M * N);  // + a guard band
         for (size_t m = 0; m < M; ++m) {
           for (size_t k = 0; k < K; ++k) a[m * kp + k] = int8_t(q(rng));
           as[m] = 0.01f * float(m + 1);
@@ -89,6 +89,8 @@ void check_qgemm(const char* name, QGemmFn fn, const Tile& tile) {
             REQUIRE_MESSAGE(std::fabs(c[m * N + n] - expect) <= 1e-5f * std::fmax(1.0f, std::fabs(expect)),
                             name, " M=", M, " N=", N, " K=", K, " m=", m, " n=", n, " epilogue=", int(e));
           }
+        for (size_t i = M * N; i < c.size(); ++i)
+          REQUIRE_MESSAGE(c[i] == 42.0f, name, " M=", M, " N=", N, " K=", K, ": wrote past the last row's N");
       }
 }
 
