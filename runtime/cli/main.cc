@@ -182,11 +182,18 @@ void print_tensor_summary(const ModelImpl& m) {
   if (!worst_name.empty()) std::printf("quant error: worst relative L2 %.3g in '%s'\n", worst, worst_name.c_str());
 }
 
-// The second copy XNNPACK packs of the float-weight Linears, outside the arena: known only by
-// making a session (XNNPACK reports what it allocated), so `tern info` makes one.
-void print_xnnpack_bytes(const Model& model, const SessionOptions& o) {
+// What a session here runs on: the tier --isa (default auto) selects and its kernels, the tiers this
+// build and CPU offer, and the second copy XNNPACK packs of the float-weight Linears, outside the
+// arena (known only by making a session: XNNPACK reports what it allocated).
+void print_session_facts(const Model& model, const SessionOptions& o) {
+  std::printf("tiers:      ");
+  for (Isa isa : kAllIsas)
+    if (isa_built(isa)) std::printf(" %s%s", isa_name(isa), isa_supported(isa) ? "" : " (not on this CPU)");
+  std::printf("\n");
   Result<std::unique_ptr<Session>> s = Session::create(model, o);
-  if (s.ok() && s.value()->xnnpack_operators() > 0)
+  if (!s.ok()) return;
+  std::printf("isa:         %s: %s\n", isa_name(s.value()->isa()), s.value()->kernel_names());
+  if (s.value()->xnnpack_operators() > 0)
     std::printf("xnnpack:     %zu bytes outside the arena (%zu operators: packed copies of the float Linear weights)\n",
                 s.value()->xnnpack_bytes(), s.value()->xnnpack_operators());
 }
@@ -219,7 +226,7 @@ int info_t5(const Model& model, const Args& a) {
   if (arena.ok())
     std::printf("arena:       %zu bytes for batch 1, %zu source tokens, 128 new tokens, 4 beams\n", arena.value(),
                 o.max_seq ? o.max_seq : 512);
-  print_xnnpack_bytes(model, o);
+  print_session_facts(model, o);
   return 0;
 }
 
@@ -249,7 +256,7 @@ int info(const Model& model, const Args& a) {
   if (arena.ok())
     std::printf("arena:       %zu bytes for batch 1 x %zu tokens\n", arena.value(),
                 o.max_seq ? o.max_seq : size_t(std::min(model.encoder_config().max_position_embeddings, 512)));
-  print_xnnpack_bytes(model, o);
+  print_session_facts(model, o);
   return 0;
 }
 

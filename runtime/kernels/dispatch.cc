@@ -98,9 +98,7 @@ bool isa_supported(Isa isa) {
 #endif
 }
 
-namespace {
-
-bool build_has_kernels_for(Isa isa) {
+bool isa_built(Isa isa) {
 #define TERN_KERNEL(kind, name, kisa, mr, nr, kr) \
   if (kisa == isa) return true;
 #include "kernels/kernels.inc"
@@ -108,11 +106,9 @@ bool build_has_kernels_for(Isa isa) {
   return false;
 }
 
-}  // namespace
-
 Isa best_isa() {
   for (Isa isa : {Isa::kAvx512Vnni, Isa::kAvxVnni, Isa::kAvx2, Isa::kI8mm, Isa::kNeonDot, Isa::kNeon})
-    if (build_has_kernels_for(isa) && isa_supported(isa)) return isa;
+    if (isa_built(isa) && isa_supported(isa)) return isa;
   return Isa::kRef;
 }
 
@@ -120,7 +116,7 @@ Status select_kernels(Isa isa, KernelTable* table) {
   if (isa == Isa::kAuto) isa = best_isa();
   TERN_CHECK_OR_RETURN(isa_supported(isa), Code::kUnsupported,
                        "isa %s: this CPU does not support it", isa_name(isa));
-  TERN_CHECK_OR_RETURN(build_has_kernels_for(isa), Code::kUnsupported,
+  TERN_CHECK_OR_RETURN(isa_built(isa), Code::kUnsupported,
                        "isa %s: this build has no kernels for it", isa_name(isa));
   // The chain from the root to this tier (ref, neon, neondot, i8mm), applied in that order.
   Isa chain[8];
