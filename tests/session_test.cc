@@ -3,10 +3,12 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <limits>
 #include <new>
 #include <string_view>
 
 #include "ops/xnnpack_linear.h"
+#include "tasks/generator.h"
 #include "tern/model.h"
 #include "tern/session.h"
 #include "test_util.h"
@@ -182,5 +184,54 @@ TEST_SUITE("session") {
     };
     CHECK(draw(1) == draw(1));
     CHECK(draw(1) != draw(2));
+    // A temperature so small that logits / temperature overflows float (it gave NaN probabilities
+    // and the last id of the vocabulary every step): the limit is greedy, whatever the seed.
+    GenerationOptions greedy;
+    greedy.max_new_tokens = 20;
+    REQUIRE(s.value()->generate(ids.ints.data(), nullptr, 2, size_t(ids.shape[1]), greedy).ok());
+    const Generated& r = s.value()->generated();
+    const std::vector<int32_t> expected(r.tokens, r.tokens + r.sequences * r.length);
+    g.temperature = 1e-38f;
+    CHECK(draw(1) == expected);
+    CHECK(draw(2) == expected);
+  }
+}
+
+TEST_SUITE("session") {
+  TEST_CASE("sampling never draws a token for a NaN score") {
+    // A decoder whose logits are NaN but for one token: that token is drawn, every step. With no
+    // finite score at all, generate() fails instead of returning the vocabulary's last id.
+    constexpr size_t kVocab = 8;
+    struct Fake {
+      float logits[kVocab];
+      static float* step(void* self, const int32_t*, size_t, size_t) {
+        Fake& f = *static_cast<Fake*>(self);
+        for (float& x : f.logits) x = std::numeric_limits<float>::quiet_NaN();
+        f.logits[3] = 1.0f;  // the only finite score
+        if (f.all_nan) f.logits[3] = std::numeric_limits<float>::quiet_NaN();
+        return f.logits;
+      }
+      static void reorder(void*, const int32_t*, size_t, size_t) {}
+      bool all_nan = false;
+    } fake;
+    MemoryPlan m;
+    const GeneratorPlan p = plan_generator(1, 1, 6, kVocab, 0, &m);
+    m.plan();
+    REQUIRE(m.fits());
+    std::vector<uint8_t> arena(m.total_bytes() + 64);
+    uint8_t* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) / 64 * 64);
+    KernelTable kernels;
+    REQUIRE(select_kernels(Isa::kRef, &kernels).ok());
+    GenerationOptions o;
+    o.max_new_tokens = 5;
+    o.do_sample = true;
+    const DecoderCallbacks d{&Fake::step, &Fake::reorder, &fake};
+    const TokenIds ids{0, 1, 0};
+    auto r = generate(o, p, m, base, 1, ids, d, kernels);
+    REQUIRE(r.ok());
+    REQUIRE(r.value().length == 6);
+    for (size_t i = 1; i < 6; ++i) CHECK(r.value().tokens[i] == 3);
+    fake.all_nan = true;
+    CHECK(generate(o, p, m, base, 1, ids, d, kernels).status().code() == Code::kInvalidModel);
   }
 }
