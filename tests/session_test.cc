@@ -7,6 +7,7 @@
 #include <new>
 #include <string_view>
 
+#include "cli/bench_ids.h"
 #include "ops/xnnpack_linear.h"
 #include "tasks/generator.h"
 #include "tern/model.h"
@@ -194,6 +195,22 @@ TEST_SUITE("session") {
     g.temperature = 1e-38f;
     CHECK(draw(1) == expected);
     CHECK(draw(2) == expected);
+  }
+}
+
+TEST_SUITE("session") {
+  TEST_CASE("tern bench's ids stay inside any vocabulary") {
+    // The formula was 5 + x % (vocab - 5): SIGFPE at a vocabulary of 5, ids outside it below 5.
+    for (int vocab : {1, 2, 4, 5, 6, 7, 1000, 32128}) {
+      CAPTURE(vocab);
+      const std::vector<int64_t> ids = cli::bench_ids(256, vocab);
+      REQUIRE(ids.size() == 256);
+      for (int64_t id : ids) {
+        CHECK(id >= (vocab > 5 ? 5 : 0));
+        CHECK(id < vocab);
+      }
+    }
+    CHECK(cli::bench_ids(64, 32128) == cli::bench_ids(64, 32128));  // fixed, for comparable runs
   }
 }
 
