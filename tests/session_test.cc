@@ -12,6 +12,7 @@
 #include "tasks/generator.h"
 #include "tern/model.h"
 #include "tern/session.h"
+#include "tern/tern.h"
 #include "test_util.h"
 
 namespace {
@@ -211,6 +212,41 @@ TEST_SUITE("session") {
       }
     }
     CHECK(cli::bench_ids(64, 32128) == cli::bench_ids(64, 32128));  // fixed, for comparable runs
+  }
+
+  TEST_CASE("null texts are refused, in C++ and in the C API") {
+    auto bert = Model::load(blob("bert_zip_int8.tern").c_str());
+    REQUIRE(bert.ok());
+    auto s = Session::create(*bert.value(), SessionOptions());
+    REQUIRE(s.ok());
+    CHECK(s.value()->classify(nullptr, nullptr, 1).code() == Code::kInvalidArgument);  // was a SIGSEGV
+    std::string_view text = "The quick brown fox.";
+    CHECK(s.value()->classify(&text, nullptr, 1).ok());  // the session still works
+    Inputs in;
+    CHECK(s.value()->run(in).code() == Code::kInvalidArgument);
+    auto t5 = Model::load(blob("t5_tiny_zip_int8.tern").c_str());
+    REQUIRE(t5.ok());
+    auto g = Session::create(*t5.value(), SessionOptions());
+    REQUIRE(g.ok());
+    CHECK(g.value()->generate(nullptr, 1, GenerationOptions()).code() == Code::kInvalidArgument);
+    CHECK(g.value()->generate(nullptr, nullptr, 1, 4, GenerationOptions()).code() == Code::kInvalidArgument);
+
+    tern_model* m = nullptr;
+    CHECK(tern_model_load(nullptr, &m) != 0);
+    CHECK(std::string(tern_model_arch(nullptr)).empty());
+    CHECK(tern_model_num_labels(nullptr) == 0);
+    CHECK(std::string(tern_model_label(nullptr, 0)).empty());
+    REQUIRE(tern_model_load(blob("bert_zip_int8.tern").c_str(), &m) == 0);
+    tern_session* cs = nullptr;
+    REQUIRE(tern_session_create(m, nullptr, &cs) == 0);
+    size_t label = 0;
+    CHECK(tern_classify(cs, nullptr, &label, nullptr) != 0);
+    CHECK(tern_classify(nullptr, "text", &label, nullptr) != 0);
+    CHECK(tern_classify(cs, "text", nullptr, nullptr) != 0);
+    char out[16];
+    CHECK(tern_generate(cs, nullptr, out, sizeof(out)) != 0);
+    tern_session_free(cs);
+    tern_model_free(m);
   }
 }
 
