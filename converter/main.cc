@@ -106,7 +106,7 @@ int run(const Args& a) {
     tokenizer = tc::read_wordpiece(dir, &spec.notes);
   } else if (arch == "t5") {
     spec = tc::t5_spec(config, tc::read_json(dir + "/generation_config.json", true), tensors);
-    tokenizer = tc::read_sentencepiece(dir, &spec.notes);
+    tokenizer = tc::read_sentencepiece(dir, spec.t5.vocab_size, &spec.notes);
     if (tokenizer && tokenizer->sentencepiece->vocab_size > spec.t5.vocab_size)
       throw tc::ConvertError("tokenizer has " + std::to_string(tokenizer->sentencepiece->vocab_size) +
                              " tokens, more than the model's vocab_size " + std::to_string(spec.t5.vocab_size));

@@ -1,6 +1,8 @@
 // spiece.model (a SentencePiece ModelProto) read with a minimal protobuf wire-format decoder, so
 // neither the converter nor the device needs protobuf. Only the fields tern uses are read; the
 // rest are skipped by wire type.
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -125,7 +127,8 @@ void read_normalizer(const std::string& msg, const std::string& what, fb::Senten
 
 }  // namespace
 
-std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, std::vector<std::string>* notes) {
+std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64_t vocab_limit,
+                                                   std::vector<std::string>* notes) {
   const std::string path = dir + "/spiece.model";
   if (!file_exists(path)) {
     notes->push_back("no spiece.model in " + dir + ": the model will take token ids only");
@@ -157,7 +160,21 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, std::
   // tokens matched verbatim before SentencePiece runs.
   const nlohmann::json cfg = read_json(dir + "/tokenizer_config.json", true);
   sp->legacy = !(cfg.contains("legacy") && cfg["legacy"] == false);
-  const int extra_ids = cfg.contains("extra_ids") && cfg["extra_ids"].is_number_integer() ? cfg["extra_ids"].get<int>() : 100;
+  // Checked before anything is built from it: 2e9 extra ids used to be allocated one by one, and
+  // pieces + extra_ids overflowed int at INT_MAX.
+  int64_t extra = 100;
+  if (cfg.contains("extra_ids") && cfg["extra_ids"].is_number_integer())
+    extra = cfg["extra_ids"].is_number_unsigned()
+                ? int64_t(std::min<uint64_t>(cfg["extra_ids"].get<uint64_t>(), uint64_t(INT64_MAX)))
+                : cfg["extra_ids"].get<int64_t>();
+  if (pieces > vocab_limit)
+    throw ConvertError(path + ": " + std::to_string(pieces) + " pieces, more than the model's vocab_size " +
+                       std::to_string(vocab_limit));
+  if (extra < 0 || extra > vocab_limit - pieces)
+    throw ConvertError(dir + "/tokenizer_config.json: extra_ids=" + std::to_string(extra) + " is not in 0.." +
+                       std::to_string(std::max<int64_t>(0, vocab_limit - pieces)) + " (" + std::to_string(pieces) +
+                       " pieces in spiece.model, the model's vocab_size is " + std::to_string(vocab_limit) + ")");
+  const int extra_ids = int(extra);
   sp->vocab_size = pieces + extra_ids;
   if (cfg.contains("added_tokens_decoder") && cfg["added_tokens_decoder"].is_object()) {
     for (auto& [id, tok] : cfg["added_tokens_decoder"].items()) {

@@ -1,6 +1,7 @@
 // Tokenizer files next to a checkpoint -> the blob's tokenizer table.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,7 +14,8 @@ namespace tern::convert {
 // vocab.txt (the blob then takes token ids only; a note says so).
 std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vector<std::string>* notes);
 // spiece.model (+ tokenizer_config.json: legacy, extra_ids, added tokens) in `dir`; null without
-// spiece.model.
-std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, std::vector<std::string>* notes);
+// spiece.model. Pieces plus extra ids must fit in `vocab_limit` (the model's vocab_size).
+std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64_t vocab_limit,
+                                                   std::vector<std::string>* notes);
 
 }  // namespace tern::convert

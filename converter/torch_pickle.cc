@@ -3,8 +3,8 @@
 // is refused by name. Zip format (torch >= 1.6) and the legacy format are both read.
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <fstream>
-#include <memory>
 #include <set>
 
 #include "checkpoint.h"
@@ -18,7 +18,12 @@ int64_t dtype_size(const std::string& dtype);
 namespace {
 
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+// Values point at each other with plain pointers into an arena that owns them all (Values below).
+// With shared_ptr, freeing 200,000 nested lists recursed once per level and overflowed the stack,
+// and a list appended to itself (a pickle can do that through the memo) was a cycle that leaked.
+// The arena frees every value in one flat loop whatever the nesting or the cycles, so neither the
+// depth nor the shape of the object graph needs a limit; nothing here walks the graph recursively.
+using ValuePtr = Value*;
 
 struct StorageRef {
   std::string key, dtype;
@@ -38,11 +43,19 @@ struct Value {
   std::vector<int64_t> size, stride;
 };
 
-ValuePtr make(Value::Kind k) {
-  auto v = std::make_shared<Value>();
-  v->kind = k;
-  return v;
-}
+// Owns every value of one file's pickles; pointers stay valid until it is destroyed (a deque
+// never moves its elements when it grows).
+class Values {
+ public:
+  ValuePtr make(Value::Kind k) {
+    values_.emplace_back();
+    values_.back().kind = k;
+    return &values_.back();
+  }
+
+ private:
+  std::deque<Value> values_;
+};
 
 const std::set<std::string> kStorageTypes = {
     "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
@@ -62,13 +75,15 @@ std::string storage_dtype(const std::string& type) {
 
 class Unpickler {
  public:
-  Unpickler(const uint8_t* data, size_t size, std::string what)
-      : p_(data), end_(data + size), what_(std::move(what)) {}
+  // `values` owns what load() returns and must outlive every use of it.
+  Unpickler(const uint8_t* data, size_t size, std::string what, Values& values)
+      : p_(data), end_(data + size), what_(std::move(what)), values_(values) {}
 
   ValuePtr load();
   size_t consumed(const uint8_t* base) const { return size_t(p_ - base); }
 
  private:
+  ValuePtr make(Value::Kind k) { return values_.make(k); }
   [[noreturn]] void fail(const std::string& msg) { throw ConvertError(what_ + ": pickle: " + msg); }
   void need(size_t n) {
     if (size_t(end_ - p_) < n) fail("truncated");
@@ -117,6 +132,7 @@ class Unpickler {
   const uint8_t* p_;
   const uint8_t* end_;
   std::string what_;
+  Values& values_;
   std::vector<ValuePtr> stack_;
   std::vector<size_t> marks_;
   std::map<uint32_t, ValuePtr> memo_;
@@ -466,7 +482,8 @@ TensorMap read_zip(const std::vector<uint8_t>& f, const std::string& path) {
     return std::string(reinterpret_cast<const char*>(&f[it->second.offset]), it->second.size);
   };
   std::string pkl = entry(prefix + "data.pkl");
-  Unpickler u(reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size(), path);
+  Values values;
+  Unpickler u(reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size(), path, values);
   ValuePtr root = u.load();
   std::map<std::string, std::string> cache;
   return collect(root, path, [&](const StorageRef& s) -> const std::string& {
@@ -480,8 +497,9 @@ TensorMap read_zip(const std::vector<uint8_t>& f, const std::string& path) {
 TensorMap read_legacy(const std::vector<uint8_t>& f, const std::string& path) {
   const uint8_t* base = f.data();
   size_t pos = 0;
+  Values values;
   auto next = [&]() {
-    Unpickler u(base + pos, f.size() - pos, path);
+    Unpickler u(base + pos, f.size() - pos, path, values);
     ValuePtr v = u.load();
     pos += u.consumed(base + pos);
     return v;

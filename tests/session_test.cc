@@ -3,12 +3,16 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <limits>
 #include <new>
 #include <string_view>
 
+#include "cli/bench_ids.h"
 #include "ops/xnnpack_linear.h"
+#include "tasks/generator.h"
 #include "tern/model.h"
 #include "tern/session.h"
+#include "tern/tern.h"
 #include "test_util.h"
 
 namespace {
@@ -182,5 +186,105 @@ TEST_SUITE("session") {
     };
     CHECK(draw(1) == draw(1));
     CHECK(draw(1) != draw(2));
+    // A temperature so small that logits / temperature overflows float (it gave NaN probabilities
+    // and the last id of the vocabulary every step): the limit is greedy, whatever the seed.
+    GenerationOptions greedy;
+    greedy.max_new_tokens = 20;
+    REQUIRE(s.value()->generate(ids.ints.data(), nullptr, 2, size_t(ids.shape[1]), greedy).ok());
+    const Generated& r = s.value()->generated();
+    const std::vector<int32_t> expected(r.tokens, r.tokens + r.sequences * r.length);
+    g.temperature = 1e-38f;
+    CHECK(draw(1) == expected);
+    CHECK(draw(2) == expected);
+  }
+}
+
+TEST_SUITE("session") {
+  TEST_CASE("tern bench's ids stay inside any vocabulary") {
+    // The formula was 5 + x % (vocab - 5): SIGFPE at a vocabulary of 5, ids outside it below 5.
+    for (int vocab : {1, 2, 4, 5, 6, 7, 1000, 32128}) {
+      CAPTURE(vocab);
+      const std::vector<int64_t> ids = cli::bench_ids(256, vocab);
+      REQUIRE(ids.size() == 256);
+      for (int64_t id : ids) {
+        CHECK(id >= (vocab > 5 ? 5 : 0));
+        CHECK(id < vocab);
+      }
+    }
+    CHECK(cli::bench_ids(64, 32128) == cli::bench_ids(64, 32128));  // fixed, for comparable runs
+  }
+
+  TEST_CASE("null texts are refused, in C++ and in the C API") {
+    auto bert = Model::load(blob("bert_zip_int8.tern").c_str());
+    REQUIRE(bert.ok());
+    auto s = Session::create(*bert.value(), SessionOptions());
+    REQUIRE(s.ok());
+    CHECK(s.value()->classify(nullptr, nullptr, 1).code() == Code::kInvalidArgument);  // was a SIGSEGV
+    std::string_view text = "The quick brown fox.";
+    CHECK(s.value()->classify(&text, nullptr, 1).ok());  // the session still works
+    Inputs in;
+    CHECK(s.value()->run(in).code() == Code::kInvalidArgument);
+    auto t5 = Model::load(blob("t5_tiny_zip_int8.tern").c_str());
+    REQUIRE(t5.ok());
+    auto g = Session::create(*t5.value(), SessionOptions());
+    REQUIRE(g.ok());
+    CHECK(g.value()->generate(nullptr, 1, GenerationOptions()).code() == Code::kInvalidArgument);
+    CHECK(g.value()->generate(nullptr, nullptr, 1, 4, GenerationOptions()).code() == Code::kInvalidArgument);
+
+    tern_model* m = nullptr;
+    CHECK(tern_model_load(nullptr, &m) != 0);
+    CHECK(std::string(tern_model_arch(nullptr)).empty());
+    CHECK(tern_model_num_labels(nullptr) == 0);
+    CHECK(std::string(tern_model_label(nullptr, 0)).empty());
+    REQUIRE(tern_model_load(blob("bert_zip_int8.tern").c_str(), &m) == 0);
+    tern_session* cs = nullptr;
+    REQUIRE(tern_session_create(m, nullptr, &cs) == 0);
+    size_t label = 0;
+    CHECK(tern_classify(cs, nullptr, &label, nullptr) != 0);
+    CHECK(tern_classify(nullptr, "text", &label, nullptr) != 0);
+    CHECK(tern_classify(cs, "text", nullptr, nullptr) != 0);
+    char out[16];
+    CHECK(tern_generate(cs, nullptr, out, sizeof(out)) != 0);
+    tern_session_free(cs);
+    tern_model_free(m);
+  }
+}
+
+TEST_SUITE("session") {
+  TEST_CASE("sampling never draws a token for a NaN score") {
+    // A decoder whose logits are NaN but for one token: that token is drawn, every step. With no
+    // finite score at all, generate() fails instead of returning the vocabulary's last id.
+    constexpr size_t kVocab = 8;
+    struct Fake {
+      float logits[kVocab];
+      static float* step(void* self, const int32_t*, size_t, size_t) {
+        Fake& f = *static_cast<Fake*>(self);
+        for (float& x : f.logits) x = std::numeric_limits<float>::quiet_NaN();
+        f.logits[3] = 1.0f;  // the only finite score
+        if (f.all_nan) f.logits[3] = std::numeric_limits<float>::quiet_NaN();
+        return f.logits;
+      }
+      static void reorder(void*, const int32_t*, size_t, size_t) {}
+      bool all_nan = false;
+    } fake;
+    MemoryPlan m;
+    const GeneratorPlan p = plan_generator(1, 1, 6, kVocab, 0, &m);
+    m.plan();
+    REQUIRE(m.fits());
+    std::vector<uint8_t> arena(m.total_bytes() + 64);
+    uint8_t* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) / 64 * 64);
+    KernelTable kernels;
+    REQUIRE(select_kernels(Isa::kRef, &kernels).ok());
+    GenerationOptions o;
+    o.max_new_tokens = 5;
+    o.do_sample = true;
+    const DecoderCallbacks d{&Fake::step, &Fake::reorder, &fake};
+    const TokenIds ids{0, 1, 0};
+    auto r = generate(o, p, m, base, 1, ids, d, kernels);
+    REQUIRE(r.ok());
+    REQUIRE(r.value().length == 6);
+    for (size_t i = 1; i < 6; ++i) CHECK(r.value().tokens[i] == 3);
+    fake.all_nan = true;
+    CHECK(generate(o, p, m, base, 1, ids, d, kernels).status().code() == Code::kInvalidModel);
   }
 }

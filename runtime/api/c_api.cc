@@ -48,13 +48,15 @@ int tern_model_load(const char* path, tern_model** model) {
 
 void tern_model_free(tern_model* model) { delete model; }
 
-const char* tern_model_arch(const tern_model* model) { return tern::arch_name(model->model->arch()); }
+const char* tern_model_arch(const tern_model* model) { return model ? tern::arch_name(model->model->arch()) : ""; }
 
 size_t tern_model_num_labels(const tern_model* model) {
+  if (!model) return 0;
   return model->model->arch() == tern::Arch::kT5 ? 0 : model->model->num_labels();
 }
 
 const char* tern_model_label(const tern_model* model, size_t label) {
+  if (!model) return "";
   // id2label strings live in the blob, NUL-terminated by flatbuffers: safe to hand out.
   std::string_view name = model->model->label(label);
   return name.empty() ? "" : name.data();

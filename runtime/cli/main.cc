@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bench_ids.h"
 #include "cli/npy.h"
 #include "tasks/model_impl.h"
 #include "tern/model.h"
@@ -489,9 +490,7 @@ int bench(const Model& model, const Args& a) {
   auto session = Session::create(model, o);
   if (!session.ok()) return fail(session.status());
   Session& s = *session.value();
-  std::vector<int64_t> ids(B * S);
-  uint64_t x = 88172645463325252ull;  // fixed pseudo-random ids, away from special tokens
-  for (auto& id : ids) x ^= x << 13, x ^= x >> 7, x ^= x << 17, id = 5 + int64_t(x % uint64_t(vocab - 5));
+  std::vector<int64_t> ids = cli::bench_ids(B * S, vocab);
   if (t5) for (size_t b = 0; b < B; ++b) ids[b * S + S - 1] = model.t5_config().eos_token_id;
   GenerationOptions g;
   g.max_new_tokens = g.min_new_tokens = int(a.bench_new_tokens);  // always the full length

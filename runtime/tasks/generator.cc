@@ -45,8 +45,21 @@ struct Rng {
 };
 
 // Temperature, top-k, top-p as Hugging Face's warpers, then a draw. `order` is scratch [vocab].
+// Returns -1 when no token has a finite score (NaN logits, or every token banned).
 int32_t sample(const GenerationOptions& o, float* scores, size_t vocab, int32_t* order, Rng* rng) {
-  for (size_t i = 0; i < vocab; ++i) scores[i] /= o.temperature;
+  // Hugging Face divides the raw logits by the temperature: a tiny one (1e-38) overflows them to
+  // +-inf, softmax gives NaN and torch.multinomial raises. The limit T -> 0 is greedy, and softmax
+  // is invariant to a shift, so subtract the largest logit first: every scaled score is then <= 0,
+  // the best is exactly 0 and cannot overflow, and a tiny temperature samples among the tokens tied
+  // with the best (greedy when there is one). For temperatures that do not overflow, the
+  // distribution is the one Hugging Face samples from. NaN scores are never drawn: they become
+  // -inf before sorting (a NaN would also break the sort's ordering).
+  float best = kNegInf;
+  for (size_t i = 0; i < vocab; ++i)
+    if (scores[i] > best) best = scores[i];  // false for NaN
+  if (!(best > kNegInf)) return -1;
+  for (size_t i = 0; i < vocab; ++i)
+    scores[i] = std::isnan(scores[i]) ? kNegInf : (scores[i] - best) / o.temperature;
   for (size_t i = 0; i < vocab; ++i) order[i] = int32_t(i);
   std::sort(order, order + vocab, [&](int32_t a, int32_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); });
   size_t keep = vocab;
@@ -129,8 +142,8 @@ Status check_generation_options(const GenerationOptions& o, const GeneratorPlan&
 
 namespace {
 
-GenerationResult greedy_or_sample(const GenerationOptions& o, const GeneratorPlan& p, const MemoryPlan& m,
-                                  uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d) {
+Result<GenerationResult> greedy_or_sample(const GenerationOptions& o, const GeneratorPlan& p, const MemoryPlan& m,
+                                          uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d) {
   const size_t P = p.positions, V = p.vocab, max_len = size_t(o.max_new_tokens) + 1;
   int32_t* seqs = at<int32_t>(arena, m, p.results);
   // Greedy and sampling borrow beam search's buffers: p.from (one id per row) holds each row's
@@ -149,6 +162,8 @@ GenerationResult greedy_or_sample(const GenerationOptions& o, const GeneratorPla
       float* row = logits + b * V;
       process(o, seqs + b * P, len, row, ids);
       int32_t token = o.do_sample ? sample(o, row, V, order, &rng) : int32_t(argmax(row, V));
+      TERN_CHECK_OR_RETURN(token >= 0, Code::kInvalidModel,
+                           "generate: no token has a finite score at step %zu (NaN logits?)", len);
       if (finished[b]) token = ids.pad;
       seqs[b * P + len] = token;
       finished[b] = finished[b] || token == ids.eos;

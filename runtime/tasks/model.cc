@@ -67,7 +67,9 @@ Result<std::unique_ptr<Model>> Model::from_buffer(const void* data, size_t size)
 }
 
 Result<std::unique_ptr<Model>> Model::load(const char* path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, forever; the file type
+  // is checked below. It changes nothing for a regular file, which is only mapped.
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   TERN_CHECK_OR_RETURN(fd >= 0, Code::kIo, "%s: %s", path, std::strerror(errno));
   struct stat st;  // st_size is 64-bit on 32-bit targets too: CMakeLists.txt sets _FILE_OFFSET_BITS=64
   if (fstat(fd, &st) != 0) {

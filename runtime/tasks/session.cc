@@ -388,6 +388,7 @@ Status Session::generate(const int64_t* input_ids, const int64_t* attention_mask
 Status Session::generate(const std::string_view* texts, size_t count, const GenerationOptions& o) {
   SessionImpl& s = *impl_;
   TERN_CHECK_OR_RETURN(s.is_t5(), Code::kInvalidArgument, "generate: this model is not an encoder-decoder");
+  TERN_CHECK_OR_RETURN(texts != nullptr, Code::kInvalidArgument, "generate: texts is null");
   const SentencePiece* sp = s.model->sentencepiece.get();
   TERN_CHECK_OR_RETURN(sp != nullptr, Code::kInvalidArgument,
                        "generate: this model has no tokenizer (convert it with its spiece.model, or pass token ids)");
@@ -436,6 +437,7 @@ GenerationOptions Session::generation_defaults(std::string_view text) const {
 Status Session::classify(const std::string_view* texts, const std::string_view* pairs, size_t count) {
   SessionImpl& s = *impl_;
   const WordPiece* wp = s.model->wordpiece.get();
+  TERN_CHECK_OR_RETURN(texts != nullptr, Code::kInvalidArgument, "classify: texts is null");
   TERN_CHECK_OR_RETURN(!s.is_t5(), Code::kInvalidArgument, "classify: this model is not a classifier");
   TERN_CHECK_OR_RETURN(wp != nullptr, Code::kInvalidArgument,
                        "classify: this model has no tokenizer (convert it with its vocab.txt, or "

@@ -31,7 +31,7 @@ TERN_API const char* tern_last_error(void);
 
 TERN_API int tern_model_load(const char* path, tern_model** model);
 TERN_API void tern_model_free(tern_model* model);
-/* "bert", "torch-encoder" or "t5". */
+/* "bert", "torch-encoder" or "t5"; "" for a null model (and 0 labels, "" labels below). */
 TERN_API const char* tern_model_arch(const tern_model* model);
 TERN_API size_t tern_model_num_labels(const tern_model* model);
 /* Name of a label (id2label), valid while the model lives; "" for an unknown id. */
