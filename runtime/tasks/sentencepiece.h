@@ -67,6 +67,15 @@ class SentencePiece {
   const char* replacements_ = nullptr;
   size_t replacements_bytes_ = 0;
   size_t unk_prefix_ids_ = 0;  // non-legacy: ids "<unk>" encodes to (dropped after the prefix trick)
+  // The added tokens' bytes as a trie (node 0 the root), so that splitting a text on them walks each
+  // position once, at most the longest token's length deep: linear in the text.
+  struct AddedNode {
+    std::vector<std::pair<uint8_t, int32_t>> next;  // byte -> child node
+    const fb::AddedToken* token = nullptr;          // the added token ending here, if any
+  };
+  std::vector<AddedNode> added_trie_;
+  // The longest added token starting at `at`, or null; its length in *len.
+  const fb::AddedToken* match_added(std::string_view text, size_t at, size_t* len) const;
 };
 
 }  // namespace tern
