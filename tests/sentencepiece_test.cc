@@ -86,6 +86,26 @@ TEST_SUITE("sentencepiece") {
     CHECK(ids.value() == expected);
   }
 
+  TEST_CASE("tokenize sizes its scratch for texts NFKC expands (five U+FDFA, 15 bytes, 165 normalized)") {
+    for (const char* variant : {"legacy", "nonlegacy"}) {
+      auto model = Model::load(blob(std::string("t5_tokenizer_") + variant + ".tern").c_str());
+      REQUIRE(model.ok());
+      CAPTURE(variant);
+      std::string one = "\xef\xb7\xba", five;
+      for (int i = 0; i < 5; ++i) five += one;
+      CHECK(model.value()->impl().sentencepiece->max_expansion() >= 11);
+      auto a = model.value()->tokenize(one), b = model.value()->tokenize(five);
+      REQUIRE_MESSAGE(a.ok(), a.status().message());
+      REQUIRE_MESSAGE(b.ok(), b.status().message());
+      CHECK(b.value().size() > five.size());  // more tokens than bytes
+      // A longer text of them: the bound holds for thousands as well.
+      std::string many;
+      for (int i = 0; i < 2000; ++i) many += one + " ";
+      auto c = model.value()->tokenize(many);
+      REQUIRE_MESSAGE(c.ok(), c.status().message());
+    }
+  }
+
   TEST_CASE("invalid UTF-8 is an error") {
     auto model = Model::load(blob("t5_tokenizer_legacy.tern").c_str());
     REQUIRE(model.ok());

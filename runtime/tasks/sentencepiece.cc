@@ -131,6 +131,9 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
     trie_units_ = trie_bytes / 4;
     replacements_ = reinterpret_cast<const char*>(map->data() + 4 + trie_bytes);
     replacements_bytes_ = map->size() - 4 - trie_bytes;
+    // Every rule consumes at least one byte, so the longest replacement bounds the expansion.
+    for (size_t at = 0, len = 0; at < replacements_bytes_; ++at)
+      len = replacements_[at] ? len + 1 : 0, max_expansion_ = std::max(max_expansion_, len);
   }
   if (!spec.legacy()) {  // T5Tokenizer's unk_token_length: pieces of "<unk>" without a dummy prefix
     std::vector<uint8_t> buf(scratch_bytes(64));
