@@ -63,6 +63,49 @@ TEST_SUITE("sentencepiece") {
     }
   }
 
+  TEST_CASE("splitting on added tokens is linear: 400 KB of them tokenizes") {
+    // Searching every added token over the rest of the text after each match was quadratic: 108 KB
+    // of </s> took 212 s. 20,000 repetitions here would not finish within ctest's timeout.
+    auto model = Model::load(blob("t5_tokenizer_legacy.tern").c_str());
+    REQUIRE(model.ok());
+    const std::string unit = "a</s><extra_id_0> b<pad>";
+    auto one = model.value()->tokenize(unit);
+    REQUIRE(one.ok());
+    const int32_t eos = model.value()->impl().sentencepiece->eos_id();
+    REQUIRE(one.value().back() == eos);
+    std::vector<int32_t> expected;
+    std::string text;
+    for (int i = 0; i < 20000; ++i) {
+      text += unit;
+      expected.insert(expected.end(), one.value().begin(), one.value().end() - 1);
+    }
+    expected.push_back(eos);
+    CHECK(text.size() > 400000);
+    auto ids = model.value()->tokenize(text);
+    REQUIRE_MESSAGE(ids.ok(), ids.status().message());
+    CHECK(ids.value() == expected);
+  }
+
+  TEST_CASE("tokenize sizes its scratch for texts NFKC expands (five U+FDFA, 15 bytes, 165 normalized)") {
+    for (const char* variant : {"legacy", "nonlegacy"}) {
+      auto model = Model::load(blob(std::string("t5_tokenizer_") + variant + ".tern").c_str());
+      REQUIRE(model.ok());
+      CAPTURE(variant);
+      std::string one = "\xef\xb7\xba", five;
+      for (int i = 0; i < 5; ++i) five += one;
+      CHECK(model.value()->impl().sentencepiece->max_expansion() >= 11);
+      auto a = model.value()->tokenize(one), b = model.value()->tokenize(five);
+      REQUIRE_MESSAGE(a.ok(), a.status().message());
+      REQUIRE_MESSAGE(b.ok(), b.status().message());
+      CHECK(b.value().size() > five.size());  // more tokens than bytes
+      // A longer text of them: the bound holds for thousands as well.
+      std::string many;
+      for (int i = 0; i < 2000; ++i) many += one + " ";
+      auto c = model.value()->tokenize(many);
+      REQUIRE_MESSAGE(c.ok(), c.status().message());
+    }
+  }
+
   TEST_CASE("invalid UTF-8 is an error") {
     auto model = Model::load(blob("t5_tokenizer_legacy.tern").c_str());
     REQUIRE(model.ok());

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -118,16 +119,30 @@ bool Model::has_tokenizer() const { return impl_->wordpiece || impl_->sentencepi
 
 Result<std::vector<int32_t>> Model::tokenize(std::string_view text) const {
   TERN_CHECK_OR_RETURN(has_tokenizer(), Code::kInvalidArgument, "this model has no tokenizer");
-  std::vector<int32_t> ids(text.size() * 3 + 8), types(ids.size());
-  const size_t text_bytes = text.size() * 4 + 64;
-  std::vector<uint64_t> scratch(SentencePiece::scratch_bytes(text_bytes) / 8 + 1);  // 8-byte aligned
-  Result<size_t> n = impl_->wordpiece
-                         ? impl_->wordpiece->encode(text, nullptr, ids.size(), false, ids.data(), types.data())
-                         : impl_->sentencepiece->encode(text, {reinterpret_cast<uint8_t*>(scratch.data()), text_bytes},
-                                                        ids.size(), false, ids.data());
-  if (!n.ok()) return n.status();
-  ids.resize(n.value());
-  return ids;
+  if (impl_->wordpiece) {
+    std::vector<int32_t> ids(text.size() * 3 + 8), types(ids.size());
+    Result<size_t> n = impl_->wordpiece->encode(text, nullptr, ids.size(), false, ids.data(), types.data());
+    if (!n.ok()) return n.status();
+    ids.resize(n.value());
+    return ids;
+  }
+  // Not the allocation-free path: start with room for 4 normalized bytes per byte and grow up to
+  // the worst case (every byte at the longest replacement, plus per-chunk prefixes and the
+  // non-legacy copy of the chunk, which takes up to half the scratch).
+  const SentencePiece& sp = *impl_->sentencepiece;
+  const size_t max_factor = 2 * (sp.max_expansion() + 4);
+  for (size_t factor = 4;; factor = std::min(factor * 4, max_factor)) {
+    const size_t text_bytes = text.size() * factor + 64;
+    std::vector<int32_t> ids(text_bytes + 8);
+    std::vector<uint64_t> scratch(SentencePiece::scratch_bytes(text_bytes) / 8 + 1);  // 8-byte aligned
+    Result<size_t> n = sp.encode(text, {reinterpret_cast<uint8_t*>(scratch.data()), text_bytes}, ids.size(), false,
+                                 ids.data());
+    if (n.ok()) {
+      ids.resize(n.value());
+      return ids;
+    }
+    if (n.status().code() != Code::kResourceExhausted || factor >= max_factor) return n.status();
+  }
 }
 
 std::string Model::decode(const int32_t* ids, size_t count, bool skip_special) const {

@@ -1,5 +1,6 @@
 #include "tasks/sentencepiece.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cstring>
 
@@ -96,11 +97,25 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
   pad_id_ = spec.pad_id() >= 0 ? spec.pad_id() : 0;
   TERN_CHECK_OR_RETURN(unk_id_ >= 0 && uint32_t(unk_id_) < n && eos_id_ >= 0 && uint32_t(eos_id_) < n,
                        Code::kInvalidModel, "tokenizer: unk or eos id outside the pieces");
+  added_trie_.assign(1, AddedNode{});
   if (spec.added_tokens())
     for (const fb::AddedToken* a : *spec.added_tokens()) {
       TERN_CHECK_OR_RETURN(a->id() >= 0 && a->id() < spec.vocab_size() && a->content()->size() > 0,
                            Code::kInvalidModel, "tokenizer: added token '%s' has id %d", a->content()->c_str(), a->id());
       if (uint32_t(a->id()) >= n) id_to_piece_[size_t(a->id())] = a->content()->string_view();
+      size_t node = 0;
+      for (char c : a->content()->string_view()) {
+        auto& edges = added_trie_[node].next;
+        auto it = std::find_if(edges.begin(), edges.end(), [c](const auto& e) { return e.first == uint8_t(c); });
+        if (it != edges.end()) {
+          node = size_t(it->second);
+          continue;
+        }
+        edges.emplace_back(uint8_t(c), int32_t(added_trie_.size()));
+        node = added_trie_.size();
+        added_trie_.emplace_back();
+      }
+      if (!added_trie_[node].token) added_trie_[node].token = a;  // a duplicate: the first one wins
     }
   // The charsmap: a little-endian uint32 trie size, the darts-clone units, then NUL-terminated
   // replacement strings the trie's values point into.
@@ -116,6 +131,9 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
     trie_units_ = trie_bytes / 4;
     replacements_ = reinterpret_cast<const char*>(map->data() + 4 + trie_bytes);
     replacements_bytes_ = map->size() - 4 - trie_bytes;
+    // Every rule consumes at least one byte, so the longest replacement bounds the expansion.
+    for (size_t at = 0, len = 0; at < replacements_bytes_; ++at)
+      len = replacements_[at] ? len + 1 : 0, max_expansion_ = std::max(max_expansion_, len);
   }
   if (!spec.legacy()) {  // T5Tokenizer's unk_token_length: pieces of "<unk>" without a dummy prefix
     std::vector<uint8_t> buf(scratch_bytes(64));
@@ -291,6 +309,19 @@ Status SentencePiece::encode_chunk(std::string_view chunk, bool first, const Scr
   return encode_pieces(std::string_view(tail, n), false, front, dropping);
 }
 
+const fb::AddedToken* SentencePiece::match_added(std::string_view text, size_t at, size_t* len) const {
+  const fb::AddedToken* best = nullptr;
+  size_t node = 0;
+  for (size_t i = at; i < text.size(); ++i) {
+    const auto& edges = added_trie_[node].next;
+    auto it = std::find_if(edges.begin(), edges.end(), [c = uint8_t(text[i])](const auto& e) { return e.first == c; });
+    if (it == edges.end()) break;
+    node = size_t(it->second);
+    if (added_trie_[node].token) best = added_trie_[node].token, *len = i + 1 - at;
+  }
+  return best;
+}
+
 Result<size_t> SentencePiece::encode(std::string_view text, const Scratch& s, size_t max_len, bool truncate,
                                      int32_t* ids) const {
   TERN_CHECK_OR_RETURN(max_len >= 1, Code::kInvalidArgument, "max_seq=0 cannot hold </s>");
@@ -305,17 +336,14 @@ Result<size_t> SentencePiece::encode(std::string_view text, const Scratch& s, si
     ++total;
     return true;
   };
-  // Split on added tokens (leftmost, then longest), honouring their lstrip/rstrip.
+  // Split on added tokens (leftmost, then longest), honouring their lstrip/rstrip. Each position
+  // of the text is a trie walk from the root once.
   std::string_view rest = text;
   for (bool first = true;; first = false) {
     size_t best_pos = std::string_view::npos, best_len = 0;
     const fb::AddedToken* best = nullptr;
-    if (spec_->added_tokens())
-      for (const fb::AddedToken* a : *spec_->added_tokens()) {
-        const size_t p = rest.find(a->content()->string_view());
-        if (p == std::string_view::npos) continue;
-        if (p < best_pos || (p == best_pos && a->content()->size() > best_len)) best_pos = p, best_len = a->content()->size(), best = a;
-      }
+    for (size_t p = 0; p < rest.size() && !best; ++p)
+      if ((best = match_added(rest, p, &best_len))) best_pos = p;
     std::string_view chunk = rest.substr(0, best_pos);
     if (best && best->lstrip()) chunk = strip_right(chunk);
     // Non-legacy drops the lone U+2581 prefix when the text starts with an added token.

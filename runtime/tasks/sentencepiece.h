@@ -35,6 +35,9 @@ class SentencePiece {
   // T5Tokenizer.decode(ids, skip_special_tokens), clean_up_tokenization_spaces as configured (true).
   std::string decode(const int32_t* ids, size_t count, bool skip_special) const;
   int32_t eos_id() const { return eos_id_; }
+  // At most how many normalized bytes one input byte becomes (NFKC can expand: U+FDFA, 3 bytes,
+  // is 33 bytes normalized); scratch for any text of n bytes: n * max_expansion() + a constant.
+  size_t max_expansion() const { return max_expansion_; }
   int32_t pad_id() const { return pad_id_; }
 
  private:
@@ -66,7 +69,17 @@ class SentencePiece {
   size_t trie_units_ = 0;
   const char* replacements_ = nullptr;
   size_t replacements_bytes_ = 0;
+  size_t max_expansion_ = 3;  // U+FFFD for an invalid byte, U+2581 for a space
   size_t unk_prefix_ids_ = 0;  // non-legacy: ids "<unk>" encodes to (dropped after the prefix trick)
+  // The added tokens' bytes as a trie (node 0 the root), so that splitting a text on them walks each
+  // position once, at most the longest token's length deep: linear in the text.
+  struct AddedNode {
+    std::vector<std::pair<uint8_t, int32_t>> next;  // byte -> child node
+    const fb::AddedToken* token = nullptr;          // the added token ending here, if any
+  };
+  std::vector<AddedNode> added_trie_;
+  // The longest added token starting at `at`, or null; its length in *len.
+  const fb::AddedToken* match_added(std::string_view text, size_t at, size_t* len) const;
 };
 
 }  // namespace tern
