@@ -166,7 +166,9 @@ TEST_SUITE("golden") {
     // name, rel L2 bound: the rounding of the stored weights (f16 ~5e-4, bf16 ~4e-3) propagated.
     const std::pair<const char*, double> cases[] = {
         {"bert_f16_safetensors_f32.tern", 2e-3}, {"bert_bf16_zip_f32.tern", 1e-2}, {"bert_zip_f16.tern", 2e-3}};
-    for (const auto& [name, bound] : cases) {
+    for (const auto& c : cases) {
+      const char* name = c.first;  // not a structured binding: CAPTURE's lambda takes it (clang)
+      const double bound = c.second;
       CAPTURE(name);
       auto model = load(blob(name));
       auto s = run_case(*model, kBert, Isa::kRef, false);
