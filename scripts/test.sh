@@ -35,3 +35,14 @@ if [ $arm = 1 ]; then
   cross build-armv7 scripts/toolchain-armv7.cmake build-deps/sysroot-armhf
   ctest_all build-armv7
 fi
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, no suppressions
+# (TERN_SKIP_SANITIZERS=1 skips it).
+if [ "${TERN_SKIP_SANITIZERS:-0}" != 1 ]; then
+  job "native under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
+  san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+  cmake -S . -B build-asan "${opts[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_BUILD_SHARED=OFF \
+    -DCMAKE_CXX_FLAGS="$san" -DCMAKE_C_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" >/dev/null
+  cmake --build build-asan -j2
+  ctest_all build-asan
+fi

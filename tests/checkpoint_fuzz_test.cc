@@ -122,7 +122,7 @@ std::string nested_lists(int n) {
 std::vector<uint8_t> stored_zip(const std::vector<std::pair<std::string, std::string>>& entries) {
   std::string z, dir;
   auto put = [](std::string& s, uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) s += char((v >> (8 * i)) & 0xff);
+    for (int i = 0; i < n; ++i) s += char(i < 8 ? (v >> (8 * i)) & 0xff : 0);  // n may exceed 8: zeros
   };
   for (const auto& [name, bytes] : entries) {
     const uint64_t local = z.size();
