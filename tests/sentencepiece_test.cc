@@ -2,11 +2,13 @@
 // legacy and legacy=False: ids, decoded text with and without special tokens.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tasks/model_impl.h"
 #include "tern/model.h"
+#include "tern/session.h"
 #include "test_util.h"
 
 using namespace tern;
@@ -104,6 +106,90 @@ TEST_SUITE("sentencepiece") {
       for (int i = 0; i < 2000; ++i) many += one + " ";
       auto c = model.value()->tokenize(many);
       REQUIRE_MESSAGE(c.ok(), c.status().message());
+    }
+  }
+
+  // Long texts stream through a window of normalized text, emitted where the segmentation settles.
+  TEST_CASE("streaming through the smallest window gives the whole text's segmentation") {
+    std::ifstream f(data("goldens.json"));
+    const nlohmann::json g = nlohmann::json::parse(f);
+    std::string text;  // every golden string, many times: ~40 KB, hundreds of window shifts
+    for (int rep = 0; rep < 40; ++rep)
+      for (const auto& one : g["strings"]) text += one["text"].get<std::string>() + (rep % 2 ? " " : "");
+    for (const char* variant : {"legacy", "nonlegacy"}) {
+      CAPTURE(variant);
+      auto model = Model::load(blob(std::string("t5_tokenizer_") + variant + ".tern").c_str());
+      REQUIRE(model.ok());
+      const SentencePiece& sp = *model.value()->impl().sentencepiece;
+      auto encode = [&](size_t window, size_t max_len, bool truncate) {
+        std::vector<uint8_t> scratch(SentencePiece::scratch_bytes(window) + 8);
+        std::vector<int32_t> ids(max_len);
+        const SentencePiece::Scratch s{scratch.data() + (8 - reinterpret_cast<uintptr_t>(scratch.data()) % 8) % 8, window};
+        Result<size_t> n = sp.encode(text, s, max_len, truncate, ids.data());
+        REQUIRE_MESSAGE(n.ok(), n.status().message());
+        ids.resize(n.value());
+        return ids;
+      };
+      const std::vector<int32_t> whole = encode(text.size() * 40, text.size() * 40, false);  // never shifts
+      CHECK(whole.size() > 10000);
+      CHECK(encode(sp.min_window(), whole.size(), false) == whole);
+      CHECK(encode(SentencePiece::kWindowBytes, whole.size(), false) == whole);
+      // Truncated: the first max_len - 1 tokens of the whole text, then </s>.
+      std::vector<int32_t> head(whole.begin(), whole.begin() + 99);
+      head.push_back(sp.eos_id());
+      CHECK(encode(sp.min_window(), 100, true) == head);
+      std::vector<uint8_t> scratch(SentencePiece::scratch_bytes(sp.min_window()) + 8);
+      std::vector<int32_t> ids(100);
+      const SentencePiece::Scratch small{scratch.data() + (8 - reinterpret_cast<uintptr_t>(scratch.data()) % 8) % 8,
+                                         sp.min_window() - 1};
+      CHECK(sp.encode("a", small, ids.size(), false, ids.data()).status().code() == Code::kInvalidArgument);
+    }
+  }
+
+  TEST_CASE("a session truncates a 1 MB text to max_seq tokens (D6)") {
+    auto model = Model::load(blob("en-de.tern").c_str());
+    REQUIRE(model.ok());
+    std::string text;
+    while (text.size() < (1 << 20)) text += "The file could not be opened: permission denied. ";
+    SessionOptions o;
+    o.max_seq = 64;
+    o.truncate = true;
+    auto s = Session::create(*model.value(), o);
+    REQUIRE(s.ok());
+    const std::string_view view = text;
+    GenerationOptions g = s.value()->generation_defaults(view);
+    g.max_new_tokens = 4;
+    const Status st = s.value()->generate(&view, 1, g);
+    CHECK_MESSAGE(st.ok(), st.message());
+    o.truncate = false;
+    auto strict = Session::create(*model.value(), o);
+    REQUIRE(strict.ok());
+    const Status refused = strict.value()->generate(&view, 1, g);
+    CHECK(refused.code() == Code::kResourceExhausted);
+    CHECK(std::string(refused.message()).find("max_seq=64") != std::string::npos);
+  }
+
+  TEST_CASE("a long run of one character either streams exactly or is refused, bounded") {
+    // "aaaa...": the best paths to odd and even positions may never meet, so no point settles.
+    auto model = Model::load(blob("t5_tokenizer_legacy.tern").c_str());
+    REQUIRE(model.ok());
+    const SentencePiece& sp = *model.value()->impl().sentencepiece;
+    for (const char* unit : {"a", "ab", "-", "\xe3\x81\x82"}) {
+      CAPTURE(unit);
+      std::string text;
+      while (text.size() < 60000) text += unit;
+      std::vector<uint8_t> big(SentencePiece::scratch_bytes(text.size() * 40) + 8), small(SentencePiece::scratch_bytes(SentencePiece::kWindowBytes) + 8);
+      auto at8 = [](std::vector<uint8_t>& v) { return v.data() + (8 - reinterpret_cast<uintptr_t>(v.data()) % 8) % 8; };
+      std::vector<int32_t> a(text.size() * 40), b(a.size());
+      auto whole = sp.encode(text, {at8(big), text.size() * 40}, a.size(), false, a.data());
+      REQUIRE(whole.ok());
+      auto streamed = sp.encode(text, {at8(small), SentencePiece::kWindowBytes}, b.size(), false, b.data());
+      if (streamed.ok()) {
+        CHECK(streamed.value() == whole.value());
+        CHECK(std::equal(a.begin(), a.begin() + long(whole.value()), b.begin()));
+      } else {
+        CHECK(streamed.status().code() == Code::kResourceExhausted);
+      }
     }
   }
 

@@ -42,8 +42,9 @@ const char kUsage[] =
     "  generate defaults come from the model (its generation config, or the task whose prefix\n"
     "  the text starts with); flags override them. --min-length counts generated tokens.\n";
 
+// A usage error is one line; the whole text is what --help is for.
 [[noreturn]] void usage(const std::string& msg) {
-  std::fprintf(stderr, "tern: %s\n%s", msg.c_str(), kUsage);
+  std::fprintf(stderr, "tern: %s (see tern --help)\n", msg.c_str());
   std::exit(2);
 }
 

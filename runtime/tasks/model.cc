@@ -126,22 +126,20 @@ Result<std::vector<int32_t>> Model::tokenize(std::string_view text) const {
     ids.resize(n.value());
     return ids;
   }
-  // Not the allocation-free path: start with room for 4 normalized bytes per byte and grow up to
-  // the worst case (every byte at the longest replacement, plus per-chunk prefixes and the
-  // non-legacy copy of the chunk, which takes up to half the scratch).
+  // Not the allocation-free path: room for a token per byte first, then up to the worst case
+  // (every byte normalized to the longest replacement, each byte of it a token).
   const SentencePiece& sp = *impl_->sentencepiece;
-  const size_t max_factor = 2 * (sp.max_expansion() + 4);
-  for (size_t factor = 4;; factor = std::min(factor * 4, max_factor)) {
-    const size_t text_bytes = text.size() * factor + 64;
-    std::vector<int32_t> ids(text_bytes + 8);
-    std::vector<uint64_t> scratch(SentencePiece::scratch_bytes(text_bytes) / 8 + 1);  // 8-byte aligned
-    Result<size_t> n = sp.encode(text, {reinterpret_cast<uint8_t*>(scratch.data()), text_bytes}, ids.size(), false,
-                                 ids.data());
+  std::vector<uint64_t> scratch(SentencePiece::scratch_bytes(SentencePiece::kWindowBytes) / 8 + 1);  // 8-byte aligned
+  const SentencePiece::Scratch s{reinterpret_cast<uint8_t*>(scratch.data()), SentencePiece::kWindowBytes};
+  const size_t most = text.size() * (sp.max_expansion() + 3) + 8;
+  for (size_t capacity = text.size() + 8;; capacity = std::min(capacity * 8, most)) {
+    std::vector<int32_t> ids(capacity);
+    Result<size_t> n = sp.encode(text, s, ids.size(), false, ids.data());
     if (n.ok()) {
       ids.resize(n.value());
       return ids;
     }
-    if (n.status().code() != Code::kResourceExhausted || factor >= max_factor) return n.status();
+    if (n.status().code() != Code::kResourceExhausted || capacity >= most) return n.status();
   }
 }
 

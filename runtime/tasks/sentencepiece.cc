@@ -11,6 +11,14 @@ namespace {
 
 constexpr char kSpaceSymbol[] = "\xe2\x96\x81";  // U+2581, what escape_whitespaces writes for ' '
 constexpr float kUnkPenalty = 10.0f;
+// The normalizer reads through a stage of kStageBytes, topped up when fewer than kLookahead bytes
+// are left: no charsmap rule or UTF-8 character needs more.
+constexpr size_t kStageBytes = 1024, kLookahead = 512;
+// Bounds on what a tokenizer may hold, so that a window of kWindowBytes always suffices
+// (sentencepiece's own pieces are at most 16 characters; NFKC's longest expansion is 33 bytes).
+constexpr size_t kMaxPieceBytes = 1024, kMaxReplacementBytes = 256;
+
+size_t align8(size_t n) { return (n + 7) / 8 * 8; }
 
 size_t utf8_len(std::string_view s) {  // length of the first character; 1 for invalid bytes
   size_t pos = 0;
@@ -56,9 +64,53 @@ struct SentencePiece::Node {  // best segmentation of the normalized text ending
   int32_t next;   // forward link, filled when the best path is read back
 };
 
-size_t SentencePiece::scratch_bytes(size_t text_bytes) {
-  return (text_bytes + 8) / 8 * 8 + (text_bytes + 1) * sizeof(Node);
-}
+// One chunk's text as the normalizer reads it: up to three parts in order, copied through a small
+// stage so that nothing the size of the text is copied. In a `rewritten` part U+2581 reads as a
+// space (T5Tokenizer legacy=False replaces it before encoding).
+struct SentencePiece::Input {
+  std::string_view parts[3];
+  bool rewritten[3] = {false, false, false};
+  size_t count = 0, part = 0;
+  char* stage = nullptr;      // kStageBytes
+  size_t begin = 0, end = 0;  // staged bytes not normalized yet
+
+  void add(std::string_view s, bool rewrite) { parts[count] = s, rewritten[count++] = rewrite; }
+  bool all_staged() {
+    while (part < count && parts[part].empty()) ++part;
+    return part == count;
+  }
+  bool done() { return begin == end && all_staged(); }
+  // The staged bytes, topped up when fewer than kLookahead are left.
+  std::string_view staged() {
+    if (end - begin < kLookahead && !all_staged()) {
+      std::memmove(stage, stage + begin, end - begin);
+      end -= begin, begin = 0;
+      while (end < kStageBytes && !all_staged()) {
+        std::string_view& p = parts[part];
+        const bool space = rewritten[part] && p.substr(0, 3) == kSpaceSymbol;
+        stage[end++] = space ? ' ' : p[0];
+        p.remove_prefix(space ? 3 : 1);
+      }
+    }
+    return std::string_view(stage + begin, end - begin);
+  }
+};
+
+// The lattice over a window of normalized text. Long texts stream through it: once the best paths
+// to every position still open share a position, the path up to it is settled; it is emitted and
+// the window shifts there with the scores kept, so the result is the whole text's Viterbi path.
+struct SentencePiece::Window {
+  char* text;
+  Node* nodes;  // nodes[i]: the best segmentation of text[0, i)
+  size_t capacity;
+  size_t filled = 0;     // normalized bytes in the window
+  size_t frontier = 0;   // the next lattice start (a character boundary); all before it are done
+  bool ended = false;    // the input is all normalized, trailing whitespace removed
+  bool started = false;  // the normalizer is past leading whitespace
+  bool prev_space = false;
+  bool prev_unk = false;  // a run of unknowns is one <unk>, across shifts too
+};
+
 
 Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) {
   spec_ = &spec;
@@ -135,26 +187,35 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
     for (size_t at = 0, len = 0; at < replacements_bytes_; ++at)
       len = replacements_[at] ? len + 1 : 0, max_expansion_ = std::max(max_expansion_, len);
   }
+  TERN_CHECK_OR_RETURN(max_piece_bytes_ <= kMaxPieceBytes && max_expansion_ <= kMaxReplacementBytes,
+                       Code::kUnsupported, "tokenizer: a piece of %zu bytes or a normalization to %zu bytes "
+                       "(tern reads up to %zu and %zu)", max_piece_bytes_, max_expansion_, kMaxPieceBytes,
+                       kMaxReplacementBytes);
   if (!spec.legacy()) {  // T5Tokenizer's unk_token_length: pieces of "<unk>" without a dummy prefix
-    std::vector<uint8_t> buf(scratch_bytes(64));
-    Scratch s{buf.data(), 64};
+    std::vector<uint8_t> buf(scratch_bytes(min_window()));
+    const Scratch s{buf.data(), min_window()};
+    Input in;
+    in.stage = stage(s);
+    in.add(id_to_piece_[size_t(unk_id_)], false);
     size_t count = 0;
     auto counter = [&](int32_t) { return ++count, true; };
-    TERN_RETURN_IF_ERROR(encode_pieces(id_to_piece_[size_t(unk_id_)], false, s, counter));
+    TERN_RETURN_IF_ERROR(encode_pieces(in, false, s, counter));
     unk_prefix_ids_ = count;
   }
   return Status();
 }
 
 // Longest charsmap rule matching a prefix of `in` (darts-clone common prefix search). Returns the
-// bytes consumed (0: no rule) and sets the replacement.
-size_t SentencePiece::normalize_prefix(std::string_view in, std::string_view* replacement) const {
+// bytes consumed (0: no rule) and sets the replacement; `open`: the trie still matched at the end
+// of `in`, so a longer rule might match more input.
+size_t SentencePiece::normalize_prefix(std::string_view in, std::string_view* replacement, bool* open) const {
   if (!trie_) return 0;
   auto offset = [](uint32_t unit) { return (unit >> 10) << ((unit & (1u << 9)) >> 6); };
   size_t node = 0, best_len = 0;
   uint32_t best_value = 0;
   node ^= offset(trie_[0]);
-  for (size_t i = 0; i < in.size(); ++i) {
+  size_t i = 0;
+  for (; i < in.size(); ++i) {
     const uint8_t c = uint8_t(in[i]);
     node ^= c;
     if (node >= trie_units_) return 0;  // corrupt trie: treat as no rule
@@ -167,6 +228,7 @@ size_t SentencePiece::normalize_prefix(std::string_view in, std::string_view* re
       best_value = trie_[node] & ((1u << 31) - 1);
     }
   }
+  *open = i == in.size();
   if (best_len == 0 || best_value >= replacements_bytes_) return 0;
   const char* r = replacements_ + best_value;
   const void* end = std::memchr(r, '\0', replacements_bytes_ - best_value);
@@ -175,78 +237,85 @@ size_t SentencePiece::normalize_prefix(std::string_view in, std::string_view* re
   return best_len;
 }
 
-// sentencepiece's Normalizer::Normalize: charsmap rules, leading/trailing/repeated whitespace
-// removed, the dummy prefix added, spaces escaped as U+2581. Invalid UTF-8 becomes U+FFFD.
-Result<size_t> SentencePiece::normalize(std::string_view in, bool dummy_prefix, char* out, size_t capacity) const {
-  const bool remove_ws = spec_->remove_extra_whitespaces(), escape = spec_->escape_whitespaces();
-  size_t n = 0;
-  bool overflow = false;
-  auto put = [&](std::string_view s) {
-    if (n + s.size() > capacity) return void(overflow = true);
-    std::memcpy(out + n, s.data(), s.size());
-    n += s.size();
-  };
-  auto next = [&](std::string_view text, std::string_view* piece) {
-    size_t len = normalize_prefix(text, piece);
-    if (len) return len;
-    size_t pos = 0;
-    uint32_t cp;
-    if (!utf8_next(text, &pos, &cp)) {
-      *piece = "\xef\xbf\xbd";
-      return size_t(1);
-    }
-    *piece = text.substr(0, pos);
-    return pos;
-  };
-  std::string_view piece;
-  if (remove_ws)
-    while (!in.empty()) {
-      size_t len = next(in, &piece);
-      if (piece != " ") break;
-      in.remove_prefix(len);
-    }
-  if (in.empty()) return size_t(0);
-  if (dummy_prefix) put(escape ? kSpaceSymbol : " ");
-  bool prev_space = remove_ws;
-  while (!in.empty()) {
-    size_t len = next(in, &piece);
-    in.remove_prefix(len);
-    if (prev_space)
-      while (!piece.empty() && piece[0] == ' ') piece.remove_prefix(1);
-    if (!piece.empty()) {
-      for (char c : piece) put(escape && c == ' ' ? std::string_view(kSpaceSymbol) : std::string_view(&c, 1));
-      prev_space = piece.back() == ' ';
-    }
-    if (!remove_ws) prev_space = false;
-  }
-  if (remove_ws) {
-    const std::string_view space = escape ? kSpaceSymbol : " ";
-    while (n >= space.size() && std::string_view(out + n - space.size(), space.size()) == space) n -= space.size();
-  }
-  TERN_CHECK_OR_RETURN(!overflow, Code::kResourceExhausted,
-                       "text is longer than this session planned for (plan a larger max_seq)");
-  return n;
+// The scratch: the window's text, its nodes, the input stage.
+size_t SentencePiece::scratch_bytes(size_t window) {
+  return align8(window) + align8((window + 1) * sizeof(Node)) + kStageBytes;
+}
+char* SentencePiece::stage(const Scratch& s) {
+  return reinterpret_cast<char*>(s.data + align8(s.text_bytes) + align8((s.text_bytes + 1) * sizeof(Node)));
 }
 
-// Normalizes `text` and emits the ids of its best segmentation (sentencepiece's EncodeOptimized).
-template <typename Emit>
-Status SentencePiece::encode_pieces(std::string_view text, bool dummy_prefix, const Scratch& s, Emit& emit) const {
-  char* norm = reinterpret_cast<char*>(s.data);
-  Result<size_t> len = normalize(text, dummy_prefix, norm, s.text_bytes);
-  if (!len.ok()) return len.status();
-  const size_t size = len.value();
-  Node* nodes = reinterpret_cast<Node*>(s.data + (s.text_bytes + 8) / 8 * 8);
-  for (size_t i = 0; i <= size; ++i) nodes[i] = Node{0.0f, -1, -1, -1};
-  nodes[0].start = 0;
-  const std::string_view normalized(norm, size);
+// The window must hold one rule's output and a piece's reach past the frontier with room to spare:
+// each shift then moves it by at least a quarter.
+size_t SentencePiece::min_window() const { return 4 * (normalized_room() + reach()); }
+
+// sentencepiece's Normalizer::Normalize, incrementally: appends to the window until the input ends
+// or one more rule's output might not fit. Charsmap rules, leading, trailing and repeated
+// whitespace removed, the dummy prefix added, spaces escaped as U+2581; invalid UTF-8 becomes U+FFFD.
+Status SentencePiece::normalize_more(Input& in, Window& w, bool dummy_prefix) const {
+  const bool remove_ws = spec_->remove_extra_whitespaces();
+  const std::string_view space = spec_->escape_whitespaces() ? std::string_view(kSpaceSymbol) : " ";
+  const size_t from = w.filled;
+  auto put = [&](std::string_view s) {
+    for (const char& c : s) {
+      const std::string_view out = c == ' ' ? space : std::string_view(&c, 1);
+      std::memcpy(w.text + w.filled, out.data(), out.size());
+      w.filled += out.size();
+    }
+  };
+  while (w.filled + normalized_room() <= w.capacity) {
+    const std::string_view text = in.staged();
+    if (text.empty()) break;
+    std::string_view piece;
+    bool open = false;
+    size_t len = normalize_prefix(text, &piece, &open);
+    TERN_CHECK_OR_RETURN(!open || in.all_staged(), Code::kInvalidModel,
+                         "tokenizer: a charsmap rule is longer than %zu bytes", kLookahead);
+    if (!len) {
+      size_t pos = 0;
+      uint32_t cp;
+      const bool valid = utf8_next(text, &pos, &cp);
+      piece = valid ? text.substr(0, pos) : std::string_view("\xef\xbf\xbd");
+      len = valid ? pos : 1;
+    }
+    in.begin += len;
+    if (!w.started) {
+      if (remove_ws && piece == " ") continue;
+      w.started = true;
+      if (dummy_prefix) put(" ");
+      w.prev_space = remove_ws;
+    }
+    if (w.prev_space)
+      while (!piece.empty() && piece[0] == ' ') piece.remove_prefix(1);
+    if (!piece.empty()) {
+      put(piece);
+      w.prev_space = piece.back() == ' ';
+    }
+    if (!remove_ws) w.prev_space = false;
+  }
+  if (in.done()) {
+    w.ended = true;
+    if (remove_ws)
+      while (w.filled >= space.size() && std::string_view(w.text + w.filled - space.size(), space.size()) == space)
+        w.filled -= space.size();
+  }
+  for (size_t i = from + 1; i <= w.filled; ++i) w.nodes[i] = Node{0.0f, -1, -1, -1};
+  return Status();
+}
+
+// sentencepiece's EncodeOptimized over the starts from the frontier up to `until`: every piece
+// from a start relaxes the node it ends at; a character no piece covers becomes <unk>.
+void SentencePiece::extend_lattice(Window& w, size_t until) const {
+  const std::string_view text(w.text, w.filled);
+  Node* nodes = w.nodes;
   const float unk_score = min_score_ - kUnkPenalty;
-  for (size_t start = 0; start < size;) {
+  for (size_t start = w.frontier; start < until; start = w.frontier) {
     const float base = nodes[start].score;
-    const size_t char_len = std::min(utf8_len(normalized.substr(start)), size - start);
+    const size_t char_len = std::min(utf8_len(text.substr(start)), text.size() - start);
     bool single_char_piece = false;
-    const size_t limit = std::min(size - start, max_piece_bytes_);
+    const size_t limit = std::min(text.size() - start, max_piece_bytes_);
     for (size_t length = 1; length <= limit; ++length) {
-      const int32_t id = find_piece(normalized.substr(start, length));
+      const int32_t id = find_piece(text.substr(start, length));
       if (id < 0) continue;
       if (fb::PieceType(types_[size_t(id)]) == fb::PieceType::Unused) continue;
       const double score = fb::PieceType(types_[size_t(id)]) == fb::PieceType::UserDefined
@@ -262,22 +331,85 @@ Status SentencePiece::encode_pieces(std::string_view text, bool dummy_prefix, co
       const float candidate = unk_score + base;
       if (target.start == -1 || candidate > target.score) target = Node{candidate, int32_t(start), unk_id_, -1};
     }
-    start += char_len;
+    w.frontier = start + char_len;
   }
-  // Read the best path back, link it forwards, then emit, merging runs of unknowns into one.
-  for (size_t end = size; end > 0;) {
-    const size_t start = size_t(nodes[end].start);
-    nodes[start].next = int32_t(end);
-    end = start;
+}
+
+// The last position every path still open goes through: the frontier's best path, and those of
+// the starts before it whose pieces reach past it, all meet there. Paths only point backwards,
+// so stepping the later of two positions back along its path finds where they meet.
+size_t SentencePiece::settled_position(const Window& w) const {
+  size_t common = w.frontier;
+  const size_t last = std::min(w.filled, w.frontier + reach());
+  for (size_t q = w.frontier + 1; q <= last; ++q) {
+    if (w.nodes[q].start < 0) continue;
+    for (size_t other = size_t(w.nodes[q].start); other != common;) {
+      size_t& later = common > other ? common : other;
+      later = size_t(w.nodes[later].start);
+    }
   }
-  bool prev_unk = false;
-  for (int32_t at = size ? 0 : -1; at >= 0 && size_t(at) < size; at = nodes[at].next) {
+  return common;
+}
+
+// Emits the best path through text[0, end); false if emit asked to stop.
+template <typename Emit>
+bool SentencePiece::emit_path(Window& w, size_t end, Emit& emit) const {
+  Node* nodes = w.nodes;
+  for (size_t at = end; at > 0;) {
+    const size_t from = size_t(nodes[at].start);
+    nodes[from].next = int32_t(at);
+    at = from;
+  }
+  for (size_t at = 0; at < end; at = size_t(nodes[at].next)) {
     const int32_t id = nodes[nodes[at].next].id;
     const bool unk = id == unk_id_;
-    if (!(unk && prev_unk) && !emit(id)) return Status();
-    prev_unk = unk;
+    if (!(unk && w.prev_unk) && !emit(id)) return false;
+    w.prev_unk = unk;
   }
-  return Status();
+  return true;
+}
+
+// Drops text[0, at) from the window; scores stay as they are, so later ones add up as they would
+// over the whole text.
+void SentencePiece::shift(Window& w, size_t at) {
+  std::memmove(w.text, w.text + at, w.filled - at);
+  for (size_t i = at; i <= w.filled; ++i) {
+    Node n = w.nodes[i];
+    if (n.start >= 0) n.start = std::max(n.start - int32_t(at), 0);  // before `at`: on no open path
+    w.nodes[i - at] = n;
+  }
+  w.nodes[0].start = 0;
+  w.filled -= at, w.frontier -= at;
+}
+
+// Normalizes the input and emits the ids of its best segmentation, window by window.
+template <typename Emit>
+Status SentencePiece::encode_pieces(Input& in, bool dummy_prefix, const Scratch& s, Emit& emit) const {
+  Window w{reinterpret_cast<char*>(s.data), reinterpret_cast<Node*>(s.data + align8(s.text_bytes)), s.text_bytes};
+  w.nodes[0] = Node{0.0f, 0, -1, -1};
+  const std::string_view space = spec_->escape_whitespaces() ? std::string_view(kSpaceSymbol) : " ";
+  for (;;) {
+    TERN_RETURN_IF_ERROR(normalize_more(in, w, dummy_prefix));
+    if (w.ended) {
+      extend_lattice(w, w.filled);
+      emit_path(w, w.filled, emit);
+      return Status();
+    }
+    // Only starts whose pieces cannot reach past the final text: trailing whitespace may still
+    // be removed.
+    size_t final_bytes = w.filled;
+    if (spec_->remove_extra_whitespaces())
+      while (final_bytes >= space.size() && std::string_view(w.text + final_bytes - space.size(), space.size()) == space)
+        final_bytes -= space.size();
+    if (final_bytes >= reach()) extend_lattice(w, final_bytes - reach() + 1);
+    const size_t at = settled_position(w);
+    TERN_CHECK_OR_RETURN(at >= w.capacity / 4, Code::kResourceExhausted,
+                         "text: over %zu normalized bytes whose segmentation does not settle (a run of one "
+                         "repeated character?); tern reads text through a window of %zu bytes",
+                         w.filled - at, w.capacity);
+    if (!emit_path(w, at, emit)) return Status();
+    shift(w, at);
+  }
 }
 
 // One chunk of text between added tokens. Legacy: SentencePiece as configured. Non-legacy
@@ -286,27 +418,24 @@ Status SentencePiece::encode_pieces(std::string_view text, bool dummy_prefix, co
 // with the ids of "<unk>" dropped, so that its leading space survives normalization.
 template <typename Emit>
 Status SentencePiece::encode_chunk(std::string_view chunk, bool first, const Scratch& s, Emit& emit) const {
-  if (spec_->legacy()) return chunk.empty() ? Status() : encode_pieces(chunk, spec_->add_dummy_prefix(), s, emit);
-  const std::string_view unk = id_to_piece_[size_t(unk_id_)];
-  const size_t room = unk.size() + 3 + chunk.size();
-  TERN_CHECK_OR_RETURN(room <= s.text_bytes / 2, Code::kResourceExhausted,
-                       "text is longer than this session planned for (plan a larger max_seq)");
-  // Build the input at the end of the scratch; normalize() writes from the start and stops short.
-  char* tail = reinterpret_cast<char*>(s.data) + s.text_bytes - room;
-  size_t n = unk.size();
-  std::memcpy(tail, unk.data(), n);
-  if (first) std::memcpy(tail + n, kSpaceSymbol, 3), n += 3;
-  for (size_t i = 0; i < chunk.size();) {
-    if (chunk.substr(i, 3) == kSpaceSymbol) tail[n++] = ' ', i += 3;
-    else tail[n++] = chunk[i++];
+  Input in;
+  in.stage = stage(s);
+  if (spec_->legacy()) {
+    if (chunk.empty()) return Status();
+    in.add(chunk, false);
+    return encode_pieces(in, spec_->add_dummy_prefix(), s, emit);
   }
-  std::string_view text(tail + unk.size(), n - unk.size());
-  if (text.empty()) return Status();
-  const Scratch front{s.data, s.text_bytes - room};
-  if (text[0] != ' ' && text.substr(0, 3) != kSpaceSymbol) return encode_pieces(text, false, front, emit);
+  if (!first && chunk.empty()) return Status();
+  if (!first && chunk[0] != ' ' && chunk.substr(0, 3) != kSpaceSymbol) {
+    in.add(chunk, true);
+    return encode_pieces(in, false, s, emit);
+  }
+  in.add(id_to_piece_[size_t(unk_id_)], false);
+  if (first) in.add(kSpaceSymbol, false);
+  in.add(chunk, true);
   size_t skip = unk_prefix_ids_;
   auto dropping = [&](int32_t id) { return skip ? (--skip, true) : emit(id); };
-  return encode_pieces(std::string_view(tail, n), false, front, dropping);
+  return encode_pieces(in, false, s, dropping);
 }
 
 const fb::AddedToken* SentencePiece::match_added(std::string_view text, size_t at, size_t* len) const {
@@ -325,21 +454,24 @@ const fb::AddedToken* SentencePiece::match_added(std::string_view text, size_t a
 Result<size_t> SentencePiece::encode(std::string_view text, const Scratch& s, size_t max_len, bool truncate,
                                      int32_t* ids) const {
   TERN_CHECK_OR_RETURN(max_len >= 1, Code::kInvalidArgument, "max_seq=0 cannot hold </s>");
+  TERN_CHECK_OR_RETURN(s.text_bytes >= min_window(), Code::kInvalidArgument,
+                       "tokenizer: a window of %zu bytes, this tokenizer needs %zu", s.text_bytes, min_window());
   for (size_t pos = 0; pos < text.size();) {
     uint32_t cp;
     size_t at = pos;
     TERN_CHECK_OR_RETURN(utf8_next(text, &pos, &cp), Code::kInvalidArgument, "text: invalid UTF-8 at byte %zu", at);
   }
+  // Tokens past max_len - 1 are counted, not kept; at max_len the outcome is known (the text does
+  // not fit with its </s>) and encoding stops, so a long text costs no more than its kept part.
   size_t n = 0, total = 0;
   auto emit = [&](int32_t id) {
     if (n < max_len - 1) ids[n++] = id;
-    ++total;
-    return true;
+    return ++total < max_len;
   };
   // Split on added tokens (leftmost, then longest), honouring their lstrip/rstrip. Each position
   // of the text is a trie walk from the root once.
   std::string_view rest = text;
-  for (bool first = true;; first = false) {
+  for (bool first = true; total < max_len; first = false) {
     size_t best_pos = std::string_view::npos, best_len = 0;
     const fb::AddedToken* best = nullptr;
     for (size_t p = 0; p < rest.size() && !best; ++p)
@@ -350,7 +482,7 @@ Result<size_t> SentencePiece::encode(std::string_view text, const Scratch& s, si
     const bool lone_prefix = !spec_->legacy() && first && chunk.empty() && best;
     if (!lone_prefix && !(spec_->legacy() && chunk.empty()))
       TERN_RETURN_IF_ERROR(encode_chunk(chunk, first && !text.empty(), s, emit));
-    if (!best) break;
+    if (!best || total >= max_len) break;
     emit(best->id());
     rest = rest.substr(best_pos + best_len);
     if (best->rstrip()) rest = strip_left(rest);
@@ -359,8 +491,8 @@ Result<size_t> SentencePiece::encode(std::string_view text, const Scratch& s, si
   const bool ends_with_eos = total > 0 && total == n && ids[n - 1] == eos_id_;
   if (!ends_with_eos) {
     TERN_CHECK_OR_RETURN(total + 1 <= max_len || truncate, Code::kResourceExhausted,
-                         "text is %zu tokens, more than the session's max_seq=%zu (plan a longer max_seq, "
-                         "or enable truncation)", total + 1, max_len);
+                         "text is more than the session's max_seq=%zu tokens (plan a longer max_seq, or enable "
+                         "truncation)", max_len);
     ids[n++] = eos_id_;
   }
   return n;

@@ -21,33 +21,49 @@ class SentencePiece {
   // Reads the pieces and their index in place (at model load). `spec` must outlive this object.
   Status init(const fb::SentencePiece& spec, int model_vocab_size);
 
-  // Scratch for texts whose normalized form is at most `text_bytes` bytes.
-  static size_t scratch_bytes(size_t text_bytes);
+  // Texts of any length stream through a window of normalized text: kWindowBytes is what sessions
+  // plan (any window of at least min_window() works; a smaller one settles shorter stretches).
+  static constexpr size_t kWindowBytes = 16384;
+  static size_t scratch_bytes(size_t window);
+  size_t min_window() const;
   struct Scratch {
     uint8_t* data = nullptr;  // scratch_bytes(text_bytes), 8-byte aligned
-    size_t text_bytes = 0;
+    size_t text_bytes = 0;    // the window
   };
 
   // T5Tokenizer(text).input_ids into ids (capacity max_len, </s> included). Longer: an error, or
-  // with `truncate` the first max_len - 1 tokens and </s>.
+  // with `truncate` the first max_len - 1 tokens and </s>, having read no more of the text than
+  // those need.
   Result<size_t> encode(std::string_view text, const Scratch& scratch, size_t max_len, bool truncate,
                         int32_t* ids) const;
   // T5Tokenizer.decode(ids, skip_special_tokens), clean_up_tokenization_spaces as configured (true).
   std::string decode(const int32_t* ids, size_t count, bool skip_special) const;
   int32_t eos_id() const { return eos_id_; }
   // At most how many normalized bytes one input byte becomes (NFKC can expand: U+FDFA, 3 bytes,
-  // is 33 bytes normalized); scratch for any text of n bytes: n * max_expansion() + a constant.
+  // is 33 bytes normalized).
   size_t max_expansion() const { return max_expansion_; }
   int32_t pad_id() const { return pad_id_; }
 
  private:
   struct Node;
+  struct Input;
+  struct Window;
   template <typename Emit>
   Status encode_chunk(std::string_view chunk, bool first, const Scratch& s, Emit& emit) const;
   template <typename Emit>
-  Status encode_pieces(std::string_view text, bool dummy_prefix, const Scratch& s, Emit& emit) const;
-  Result<size_t> normalize(std::string_view in, bool dummy_prefix, char* out, size_t capacity) const;
-  size_t normalize_prefix(std::string_view in, std::string_view* replacement) const;
+  Status encode_pieces(Input& in, bool dummy_prefix, const Scratch& s, Emit& emit) const;
+  Status normalize_more(Input& in, Window& w, bool dummy_prefix) const;
+  size_t normalize_prefix(std::string_view in, std::string_view* replacement, bool* open) const;
+  void extend_lattice(Window& w, size_t until) const;
+  size_t settled_position(const Window& w) const;
+  template <typename Emit>
+  bool emit_path(Window& w, size_t end, Emit& emit) const;
+  static void shift(Window& w, size_t at);
+  static char* stage(const Scratch& s);
+  // Bytes one normalizer step may append (a rule's output with every byte an escaped space), and
+  // how far past a lattice start its pieces (or one UTF-8 character) reach.
+  size_t normalized_room() const { return 3 * max_expansion_ + 3; }
+  size_t reach() const { return max_piece_bytes_ > 4 ? max_piece_bytes_ : 4; }
   bool is_special(int32_t id) const;
   std::string decode_pieces(const int32_t* ids, size_t count) const;
   // Pieces the lattice can use (and the index holds): normal, user-defined and unused.

@@ -98,8 +98,8 @@ void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s
   s->dec_mask = s->t5_memory.add(product(B, P, 4), 1, 2);
   s->dec_logits = s->t5_memory.add(product(B, P, c.vocab_size, 4), 1, 2);
   s->dec_hidden = s->t5_memory.add(o.output_hidden_states ? product(c.num_decoder_layers + 1, B, P, c.d_model, 4) : 0, 1, 2);
-  // A text of max_seq tokens normalizes to ~4 bytes a token; 32 leaves room for long pieces.
-  s->text_bytes = o.max_seq * 32 + 64;
+  // Texts stream through the tokenizer's window, so its size does not depend on max_seq.
+  s->text_bytes = SentencePiece::kWindowBytes;
   s->text_scratch = s->t5_memory.add(SentencePiece::scratch_bytes(s->text_bytes), 0, 0);
   s->t5_memory.plan();
 }
