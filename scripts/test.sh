@@ -46,3 +46,14 @@ if [ "${TERN_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-asan -j2
   ctest_all build-asan
 fi
+
+# The concurrency test (one Model, sessions on several threads, bit-identical results) under
+# ThreadSanitizer; its sessions run single-threaded there (the test says why).
+if [ "${TERN_SKIP_SANITIZERS:-0}" != 1 ]; then
+  job "native under ThreadSanitizer: the concurrency test (build-tsan/)"
+  cmake -S . -B build-tsan "${opts[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_BUILD_SHARED=OFF \
+    -DTERN_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_C_FLAGS=-fsanitize=thread \
+    -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
+  cmake --build build-tsan -j2 --target tern_tests tern_convert
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -j2 --output-on-failure --no-tests=error -R '^concurrency$')
+fi
