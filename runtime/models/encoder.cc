@@ -2,6 +2,7 @@
 
 #include "models/binder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -26,6 +27,9 @@ Status read_config(const fb::EncoderConfig* c, EncoderConfig* out) {
   e.pooler = c->pooler();
   e.num_labels = c->num_labels();
   e.pad_token_id = c->pad_token_id();
+  e.embedding_size = c->embedding_size() ? c->embedding_size() : c->hidden_size();
+  e.positions_from_padding = c->positions_from_padding();
+  e.num_layer_groups = c->num_layer_groups() ? c->num_layer_groups() : c->num_layers();
   constexpr int kMaxDim = 1 << 16;
   auto in_range = [](int v, int lo, int hi) { return v >= lo && v <= hi; };
   TERN_CHECK_OR_RETURN(in_range(e.vocab_size, 1, 1 << 24), Code::kInvalidModel,
@@ -43,24 +47,36 @@ Status read_config(const fb::EncoderConfig* c, EncoderConfig* out) {
   TERN_CHECK_OR_RETURN(in_range(e.max_position_embeddings, 0, 1 << 20) &&
                            in_range(e.type_vocab_size, 0, 1 << 16),
                        Code::kInvalidModel, "config: position or type vocab size out of range");
-  TERN_CHECK_OR_RETURN(in_range(e.num_labels, 1, 1 << 20), Code::kInvalidModel,
+  TERN_CHECK_OR_RETURN(in_range(e.embedding_size, 1, kMaxDim), Code::kInvalidModel,
+                       "config: embedding_size=%d is out of range", e.embedding_size);
+  TERN_CHECK_OR_RETURN(in_range(e.num_layer_groups, 1, e.num_layers), Code::kInvalidModel,
+                       "config: num_layer_groups=%d is not in 1..num_layers=%d", e.num_layer_groups, e.num_layers);
+  TERN_CHECK_OR_RETURN(!e.positions_from_padding ||
+                           in_range(e.pad_token_id, 0, e.max_position_embeddings - 2),
+                       Code::kInvalidModel, "config: positions from padding need pad_token_id=%d below "
+                       "max_position_embeddings=%d - 1", e.pad_token_id, e.max_position_embeddings);
+  TERN_CHECK_OR_RETURN(c->head() >= fb::Head::MIN && c->head() <= fb::Head::MAX &&
+                           c->label_output() >= fb::LabelOutput::MIN && c->label_output() <= fb::LabelOutput::MAX &&
+                           c->pooling() >= fb::Pooling::MIN && c->pooling() <= fb::Pooling::MAX,
+                       Code::kInvalidModel, "config: unknown head %d, label output %d or pooling %d",
+                       int(c->head()), int(c->label_output()), int(c->pooling()));
+  e.head = Head(int(c->head()));
+  e.label_output = LabelOutput(int(c->label_output()));
+  e.pooling = Pooling(int(c->pooling()));
+  e.normalize = c->normalize();
+  const int min_labels = e.head == Head::kEmbedding ? 0 : 1;
+  TERN_CHECK_OR_RETURN(in_range(e.num_labels, min_labels, 1 << 20), Code::kInvalidModel,
                        "config: num_labels=%d is out of range", e.num_labels);
   TERN_CHECK_OR_RETURN(e.layer_norm_eps > 0 && e.layer_norm_eps < 1, Code::kInvalidModel,
                        "config: layer_norm_eps=%g is out of range", e.layer_norm_eps);
-  TERN_CHECK_OR_RETURN(c->activation() >= fb::Activation::MIN &&
-                           c->activation() <= fb::Activation::MAX,
-                       Code::kInvalidModel, "config: unknown activation %d", int(c->activation()));
+  auto known = [](fb::Activation a) { return a >= fb::Activation::MIN && a <= fb::Activation::MAX; };
+  TERN_CHECK_OR_RETURN(known(c->activation()) && known(c->pooler_activation()), Code::kInvalidModel,
+                       "config: unknown activation %d or %d", int(c->activation()), int(c->pooler_activation()));
   e.activation = Activation(int(c->activation()));
+  e.pooler_activation = Activation(int(c->pooler_activation()));
+  TERN_CHECK_OR_RETURN(e.activation != Activation::kSilu && e.pooler_activation != Activation::kSilu,
+                       Code::kUnsupported, "config: the silu activation is not supported by this runtime");
   return Status();
-}
-
-Epilogue epilogue_for(Activation a) {
-  switch (a) {
-    case Activation::kGeluErf: return Epilogue::kGeluErf;
-    case Activation::kGeluTanh: return Epilogue::kGeluTanh;
-    case Activation::kRelu: return Epilogue::kRelu;
-  }
-  return Epilogue::kNone;
 }
 
 }  // namespace
@@ -68,16 +84,17 @@ Epilogue epilogue_for(Activation a) {
 Status bind_encoder(const Blob& blob, EncoderConfig* config, EncoderWeights* w) {
   TERN_RETURN_IF_ERROR(read_config(blob.model().encoder(), config));
   const EncoderConfig& c = *config;
-  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const int64_t H = c.hidden_size, I = c.intermediate_size, E = c.embedding_size;
   Binder b(blob);
-  TERN_RETURN_IF_ERROR(b.embedding("embed.word", c.vocab_size, H, &w->word));
+  TERN_RETURN_IF_ERROR(b.embedding("embed.word", c.vocab_size, E, &w->word));
   if (c.max_position_embeddings)
-    TERN_RETURN_IF_ERROR(b.embedding("embed.position", c.max_position_embeddings, H, &w->position));
+    TERN_RETURN_IF_ERROR(b.embedding("embed.position", c.max_position_embeddings, E, &w->position));
   if (c.type_vocab_size)
-    TERN_RETURN_IF_ERROR(b.embedding("embed.token_type", c.type_vocab_size, H, &w->token_type));
-  if (c.embedding_norm) TERN_RETURN_IF_ERROR(b.norm("embed.norm", H, &w->embedding_norm));
-  w->layers.resize(size_t(c.num_layers));
-  for (int l = 0; l < c.num_layers; ++l) {
+    TERN_RETURN_IF_ERROR(b.embedding("embed.token_type", c.type_vocab_size, E, &w->token_type));
+  if (c.embedding_norm) TERN_RETURN_IF_ERROR(b.norm("embed.norm", E, &w->embedding_norm));
+  if (E != H) TERN_RETURN_IF_ERROR(b.linear("embed.project", H, E, &w->embedding_project));
+  w->layers.resize(size_t(c.num_layer_groups));
+  for (int l = 0; l < c.num_layer_groups; ++l) {
     const std::string p = "layers." + std::to_string(l);
     EncoderLayer& L = w->layers[size_t(l)];
     TERN_RETURN_IF_ERROR(b.linear(p + ".attn.qkv", 3 * H, H, &L.qkv));
@@ -89,7 +106,7 @@ Status bind_encoder(const Blob& blob, EncoderConfig* config, EncoderWeights* w) 
   }
   if (c.final_norm) TERN_RETURN_IF_ERROR(b.norm("final_norm", H, &w->final_norm));
   if (c.pooler) TERN_RETURN_IF_ERROR(b.linear("pooler", H, H, &w->pooler));
-  TERN_RETURN_IF_ERROR(b.linear("classifier", c.num_labels, H, &w->classifier));
+  if (c.head != Head::kEmbedding) TERN_RETURN_IF_ERROR(b.linear("classifier", c.num_labels, H, &w->classifier));
   w->linears = b.linears();
   return b.all_used();
 }
@@ -102,16 +119,19 @@ EncoderPlan plan_encoder(const EncoderConfig& c, size_t B, size_t T, bool keep_h
   p.keep_hidden = keep_hidden;
   p.keep_attentions = keep_attentions;
   const size_t H = size_t(c.hidden_size), I = size_t(c.intermediate_size), L = size_t(c.num_layers);
-  const size_t heads = size_t(c.num_heads), BT = B * T, f = sizeof(float);
-  // Steps: 0 embed | per layer: 1 pre-norm, 2 qkv, 3 attention, 4 out proj, 5 residual+norm,
-  // 6 pre-norm, 7 ffn in, 8 ffn out, 9 residual+norm | 10 pooler, 11 classifier, 12 probabilities.
-  // Buffers live within a layer's steps are reused by every layer.
+  const size_t E = size_t(c.embedding_size), heads = size_t(c.num_heads), BT = B * T, f = sizeof(float);
+  // Steps: 0 embed (and project) | per layer: 1 pre-norm, 2 qkv, 3 attention, 4 out proj,
+  // 5 residual+norm, 6 pre-norm, 7 ffn in, 8 ffn out, 9 residual+norm | 10 pooler or pooling,
+  // 11 classifier, 12 probabilities. Buffers live within a layer's steps are reused by every layer.
   const int kEnd = 12;
+  // Rows the classifier reads: one per text, or every token.
+  const size_t label_rows = c.head == Head::kTokenClassification ? BT : B;
   MemoryPlan& m = p.memory;
   p.ids = m.add(product(BT, 4), 0, kEnd);
   p.mask = m.add(product(BT, 4), 0, kEnd);
   p.types = m.add(product(BT, 4), 0, kEnd);
   p.hidden = m.add(product(keep_hidden ? L + 1 : 1, BT, H, f), 0, kEnd);
+  p.embedded = m.add(E != H ? product(BT, E, f) : 0, 0, 0);
   p.attentions = m.add(keep_attentions ? product(L, B, heads, T, T, f) : 0, 0, kEnd);
   p.scores = m.add(product(threads, attention_scratch_floats(T, T, H / heads), f), 3, 3);
   p.normed = m.add(c.norm_first ? product(BT, H, f) : 0, 1, 7);
@@ -119,12 +139,12 @@ EncoderPlan plan_encoder(const EncoderConfig& c, size_t B, size_t T, bool keep_h
   p.ctx = m.add(product(BT, H, f), 3, 4);
   p.tmp = m.add(product(BT, H, f), 4, 9);
   p.ffn = m.add(product(BT, I, f), 7, 8);
-  p.act_q_stride = (std::max(H, I) + 3) / 4 * 4;
-  p.act_q = m.add(product(BT, p.act_q_stride), 2, 11);
-  p.act_scale = m.add(product(BT, f), 2, 11);
+  p.act_q_stride = (std::max({H, I, E}) + 3) / 4 * 4;
+  p.act_q = m.add(product(BT, p.act_q_stride), 0, 11);
+  p.act_scale = m.add(product(BT, f), 0, 11);
   p.pooled = m.add(product(B, H, f), 10, kEnd);
-  p.logits = m.add(product(B, c.num_labels, f), 11, kEnd);
-  p.probs = m.add(product(B, c.num_labels, f), 12, kEnd);
+  p.logits = m.add(product(label_rows, c.num_labels, f), 11, kEnd);
+  p.probs = m.add(product(label_rows, c.num_labels, f), 12, kEnd);
   m.plan();
   return p;
 }
@@ -132,28 +152,74 @@ EncoderPlan plan_encoder(const EncoderConfig& c, size_t B, size_t T, bool keep_h
 EncoderBuffers resolve_buffers(const EncoderPlan& p, uint8_t* arena) {
   auto f = [&](int i) { return reinterpret_cast<float*>(arena + p.memory.offset(i)); };
   auto n = [&](int i) { return reinterpret_cast<int32_t*>(arena + p.memory.offset(i)); };
-  return EncoderBuffers{n(p.ids),    n(p.mask),  n(p.types),  f(p.hidden), f(p.attentions),
-                        f(p.scores), f(p.qkv),   f(p.ctx),    f(p.tmp),    f(p.normed),
-                        f(p.ffn),    f(p.pooled), f(p.logits), f(p.probs)};
+  return EncoderBuffers{n(p.ids),    n(p.mask),   n(p.types),  f(p.hidden), f(p.embedded), f(p.attentions),
+                        f(p.scores), f(p.qkv),    f(p.ctx),    f(p.tmp),    f(p.normed),   f(p.ffn),
+                        f(p.pooled), f(p.logits), f(p.probs)};
 }
 
 namespace {
 
+Epilogue epilogue_for(Activation a) {
+  switch (a) {
+    case Activation::kGeluErf: return Epilogue::kGeluErf;
+    case Activation::kGeluTanh: return Epilogue::kGeluTanh;
+    case Activation::kRelu: return Epilogue::kRelu;
+    case Activation::kTanh: return Epilogue::kTanh;
+    case Activation::kSilu: break;  // refused by read_config until the kernels have it
+  }
+  return Epilogue::kNone;
+}
+
+// Word + token type + position embeddings (Hugging Face's order of additions), the embedding
+// norm, and the projection to hidden_size when the embeddings are narrower (ELECTRA, ALBERT).
 void embed(const EncoderConfig& c, const EncoderWeights& w, const OpContext& ctx, const EncoderBuffers& buf, size_t batch,
            size_t seq, float* x) {
-  const size_t H = size_t(c.hidden_size), count = batch * seq;
-  // Same order of additions as Hugging Face: (word + token_type) + position.
-  embedding_gather(*w.word, buf.ids, count, x);
-  if (w.token_type) embedding_add(*w.token_type, buf.types, count, x);
+  const size_t H = size_t(c.hidden_size), E = size_t(c.embedding_size), count = batch * seq;
+  float* e = E != H ? buf.embedded : x;
+  embedding_gather(*w.word, buf.ids, count, e);
+  if (w.token_type) embedding_add(*w.token_type, buf.types, count, e);
   if (w.position) {
-    int32_t positions[1] = {0};
-    for (size_t b = 0; b < batch; ++b)
+    for (size_t b = 0; b < batch; ++b) {
+      // RoBERTa numbers the non-pad tokens from pad_token_id + 1; pads get pad_token_id.
+      int32_t next = c.pad_token_id + 1;
       for (size_t t = 0; t < seq; ++t) {
-        positions[0] = int32_t(t);
-        embedding_add(*w.position, positions, 1, x + (b * seq + t) * H);
+        int32_t position = int32_t(t);
+        if (c.positions_from_padding) position = buf.ids[b * seq + t] == c.pad_token_id ? c.pad_token_id : next++;
+        embedding_add(*w.position, &position, 1, e + (b * seq + t) * E);
       }
+    }
   }
-  if (c.embedding_norm) layer_norm(ctx, x, nullptr, count, H, w.embedding_norm, c.layer_norm_eps, x);
+  if (c.embedding_norm) layer_norm(ctx, e, nullptr, count, E, w.embedding_norm, c.layer_norm_eps, e);
+  if (E != H) linear(ctx, w.embedding_project, e, E, count, x, H, Epilogue::kNone);
+}
+
+// Sentence-transformers pooling: the mean of the unmasked tokens (or the first token), then
+// optionally L2-normalized, as its Pooling and Normalize modules compute them.
+void pool(const EncoderConfig& c, const float* h, const int32_t* mask, size_t batch, size_t seq, float* out) {
+  const size_t H = size_t(c.hidden_size);
+  for (size_t b = 0; b < batch; ++b) {
+    float* v = out + b * H;
+    if (c.pooling == Pooling::kFirstToken) {
+      std::memcpy(v, h + b * seq * H, H * sizeof(float));
+    } else {
+      std::fill(v, v + H, 0.0f);
+      float count = 0;
+      for (size_t t = 0; t < seq; ++t) {
+        if (!mask[b * seq + t]) continue;
+        count += 1;
+        const float* row = h + (b * seq + t) * H;
+        for (size_t i = 0; i < H; ++i) v[i] += row[i];
+      }
+      const float d = std::max(count, 1e-9f);
+      for (size_t i = 0; i < H; ++i) v[i] /= d;
+    }
+    if (c.normalize) {
+      float sq = 0;
+      for (size_t i = 0; i < H; ++i) sq += v[i] * v[i];
+      const float d = std::max(std::sqrt(sq), 1e-12f);
+      for (size_t i = 0; i < H; ++i) v[i] /= d;
+    }
+  }
 }
 
 // BERT's self-attention: fused qkv rows [q | k | v], scores scaled by 1/sqrt(head_dim).
@@ -178,54 +244,74 @@ void self_attend(const OpContext& ctx, const EncoderBuffers& buf, size_t batch, 
   attention(ctx, a);
 }
 
+// The head on the last hidden state: pooled vectors (Embedding), or logits per text from its
+// first token (through the pooler when there is one) or per token.
+void run_head(const EncoderConfig& c, const EncoderWeights& w, const OpContext& ctx, const EncoderBuffers& buf,
+              size_t batch, size_t seq, const float* last) {
+  const size_t H = size_t(c.hidden_size), labels = size_t(c.num_labels);
+  switch (c.head) {
+    case Head::kEmbedding:
+      pool(c, last, buf.mask, batch, seq, buf.pooled);
+      return;
+    case Head::kTokenClassification:
+      linear(ctx, w.classifier, last, H, batch * seq, buf.logits, labels, Epilogue::kNone);
+      return;
+    case Head::kSequenceClassification: {
+      // The first token of each sequence: rows b * seq.
+      const float* cls = last;
+      size_t ld = seq * H;
+      if (c.pooler) {
+        linear(ctx, w.pooler, last, seq * H, batch, buf.pooled, H, epilogue_for(c.pooler_activation));
+        cls = buf.pooled;
+        ld = H;
+      }
+      linear(ctx, w.classifier, cls, ld, batch, buf.logits, labels, Epilogue::kNone);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContext& ctx,
                  const EncoderPlan& plan, const EncoderBuffers& buf, size_t batch, size_t seq) {
   const size_t H = size_t(c.hidden_size), I = size_t(c.intermediate_size), M = batch * seq;
-  const size_t heads = size_t(c.num_heads), head_dim = H / heads;
+  const size_t heads = size_t(c.num_heads), head_dim = H / heads, L = size_t(c.num_layers);
   const float eps = c.layer_norm_eps;
   const Epilogue act = epilogue_for(c.activation);
   float* x = buf.hidden;
   embed(c, w, ctx, buf, batch, seq, x);
-  for (size_t l = 0; l < w.layers.size(); ++l) {
-    const EncoderLayer& L = w.layers[l];
+  for (size_t l = 0; l < L; ++l) {
+    // ALBERT shares weights: layer l runs group l * groups / layers (one group per layer otherwise).
+    const EncoderLayer& W = w.layers[l * w.layers.size() / L];
     float* in = plan.keep_hidden ? buf.hidden + l * M * H : x;
     float* out = plan.keep_hidden ? in + M * H : x;
     float* probs = plan.keep_attentions ? buf.attentions + l * batch * heads * seq * seq
                                         : buf.attentions;
     if (!c.norm_first) {  // post-norm: BERT, torch default
-      linear(ctx, L.qkv, in, H, M, buf.qkv, 3 * H, Epilogue::kNone);
+      linear(ctx, W.qkv, in, H, M, buf.qkv, 3 * H, Epilogue::kNone);
       self_attend(ctx, buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
-      linear(ctx, L.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
-      layer_norm(ctx, buf.tmp, in, M, H, L.attn_norm, eps, out);
-      linear(ctx, L.ffn_in, out, H, M, buf.ffn, I, act);
-      linear(ctx, L.ffn_out, buf.ffn, I, M, buf.tmp, H, Epilogue::kNone);
-      layer_norm(ctx, buf.tmp, out, M, H, L.ffn_norm, eps, out);
+      linear(ctx, W.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
+      layer_norm(ctx, buf.tmp, in, M, H, W.attn_norm, eps, out);
+      linear(ctx, W.ffn_in, out, H, M, buf.ffn, I, act);
+      linear(ctx, W.ffn_out, buf.ffn, I, M, buf.tmp, H, Epilogue::kNone);
+      layer_norm(ctx, buf.tmp, out, M, H, W.ffn_norm, eps, out);
     } else {  // pre-norm: x + attn(norm1(x)), then x + ffn(norm2(x))
-      layer_norm(ctx, in, nullptr, M, H, L.attn_norm, eps, buf.normed);
-      linear(ctx, L.qkv, buf.normed, H, M, buf.qkv, 3 * H, Epilogue::kNone);
+      layer_norm(ctx, in, nullptr, M, H, W.attn_norm, eps, buf.normed);
+      linear(ctx, W.qkv, buf.normed, H, M, buf.qkv, 3 * H, Epilogue::kNone);
       self_attend(ctx, buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
-      linear(ctx, L.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
+      linear(ctx, W.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
       if (out != in) std::memcpy(out, in, M * H * sizeof(float));
       add_inplace(out, buf.tmp, M * H);
-      layer_norm(ctx, out, nullptr, M, H, L.ffn_norm, eps, buf.normed);
-      linear(ctx, L.ffn_in, buf.normed, H, M, buf.ffn, I, act);
-      linear(ctx, L.ffn_out, buf.ffn, I, M, buf.tmp, H, Epilogue::kNone);
+      layer_norm(ctx, out, nullptr, M, H, W.ffn_norm, eps, buf.normed);
+      linear(ctx, W.ffn_in, buf.normed, H, M, buf.ffn, I, act);
+      linear(ctx, W.ffn_out, buf.ffn, I, M, buf.tmp, H, Epilogue::kNone);
       add_inplace(out, buf.tmp, M * H);
     }
   }
-  float* last = plan.keep_hidden ? buf.hidden + w.layers.size() * M * H : x;
+  float* last = plan.keep_hidden ? buf.hidden + L * M * H : x;
   if (c.final_norm) layer_norm(ctx, last, nullptr, M, H, w.final_norm, eps, last);
-  // Classification reads the first token of each sequence: rows b * seq.
-  const float* cls = last;
-  size_t ld = seq * H;
-  if (c.pooler) {
-    linear(ctx, w.pooler, last, seq * H, batch, buf.pooled, H, Epilogue::kTanh);
-    cls = buf.pooled;
-    ld = H;
-  }
-  linear(ctx, w.classifier, cls, ld, batch, buf.logits, size_t(c.num_labels), Epilogue::kNone);
+  run_head(c, w, ctx, buf, batch, seq, last);
 }
 
 }  // namespace tern

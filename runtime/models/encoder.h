@@ -25,10 +25,11 @@ struct EncoderWeights {
   const TensorView* position = nullptr;    // [P, H] or null
   const TensorView* token_type = nullptr;  // [types, H] or null
   Norm embedding_norm;                     // BERT only
-  std::vector<EncoderLayer> layers;
+  Linear embedding_project;                // [H, E] when embedding_size != hidden_size
+  std::vector<EncoderLayer> layers;        // num_layer_groups of them (ALBERT shares)
   Norm final_norm;                         // pre-norm torch encoders with encoder.norm
-  Linear pooler;                           // [H, H], BERT only
-  Linear classifier;                       // [labels, H]
+  Linear pooler;                           // [H, H]: BERT's pooler, or a head's dense layer
+  Linear classifier;                       // [labels, H]; none for an embedding model
   // Every Linear above, by Linear::index: pointers into this struct, which stays where
   // bind_encoder() filled it (inside the Model).
   std::vector<const Linear*> linears;
@@ -44,11 +45,12 @@ struct EncoderPlan {
   MemoryPlan memory;
   int ids, mask, types;           // int32 [B*T]
   int hidden;                     // f32 [(L+1 or 1), B*T, H]
+  int embedded;                   // f32 [B*T, E] before the projection (embedding_size != H)
   int attentions;                 // f32 [L, B, heads, T, T] when kept
   int scores;                     // attention scratch
   int qkv, ctx, tmp, normed, ffn; // f32 work buffers
   int act_q, act_scale;           // quantized activations
-  int pooled, logits, probs;      // f32 [B, H], [B, labels], [B, labels]
+  int pooled, logits, probs;      // f32 [B, H], [B or B*T (token classification), labels] x 2
   size_t act_q_stride = 0;
 };
 
@@ -58,7 +60,7 @@ EncoderPlan plan_encoder(const EncoderConfig& config, size_t max_batch, size_t m
 // Pointers into the arena for one run, resolved from the plan.
 struct EncoderBuffers {
   int32_t *ids, *mask, *types;
-  float *hidden, *attentions, *scores, *qkv, *ctx, *tmp, *normed, *ffn, *pooled, *logits, *probs;
+  float *hidden, *embedded, *attentions, *scores, *qkv, *ctx, *tmp, *normed, *ffn, *pooled, *logits, *probs;
 };
 
 EncoderBuffers resolve_buffers(const EncoderPlan& plan, uint8_t* arena);

@@ -208,7 +208,7 @@ void SessionImpl::describe_outputs() {
     }
   } else {
     const EncoderConfig& c = model->encoder;
-    output_names = {"logits", "last_hidden_state"};
+    output_names = {c.head == Head::kEmbedding ? "sentence_embedding" : "logits", "last_hidden_state"};
     if (c.pooler) output_names.push_back("pooler_output");
     if (plan.keep_hidden)
       for (int l = 0; l <= c.num_layers; ++l) output_names.push_back("hidden_states." + std::to_string(l));
@@ -233,7 +233,11 @@ Status SessionImpl::run_loaded(size_t b, size_t t) {
   const int64_t B = int64_t(b), T = int64_t(t), H = c.hidden_size, heads = c.num_heads;
   const size_t layer = b * t * size_t(H);
   size_t i = 0;
-  set_output(i++, buf.logits, {B, c.num_labels});
+  switch (c.head) {
+    case Head::kSequenceClassification: set_output(i++, buf.logits, {B, c.num_labels}); break;
+    case Head::kTokenClassification: set_output(i++, buf.logits, {B, T, c.num_labels}); break;
+    case Head::kEmbedding: set_output(i++, buf.pooled, {B, H}); break;
+  }
   set_output(i++, plan.keep_hidden ? buf.hidden + size_t(c.num_layers) * layer : buf.hidden, {B, T, H});
   if (c.pooler) set_output(i++, buf.pooled, {B, H});
   for (int l = 0; plan.keep_hidden && l <= c.num_layers; ++l) set_output(i++, buf.hidden + size_t(l) * layer, {B, T, H});
@@ -434,8 +438,35 @@ GenerationOptions Session::generation_defaults(std::string_view text) const {
   return o;
 }
 
+namespace {
+
+// Scores from logits as Hugging Face's problem_type reads them: single-label softmax,
+// multi-label independent sigmoids, regression the raw values.
+void label_scores(LabelOutput output, const float* z, size_t n, float* p) {
+  switch (output) {
+    case LabelOutput::kSoftmax: {
+      float mx = z[0], sum = 0;
+      for (size_t j = 1; j < n; ++j) mx = std::fmax(mx, z[j]);
+      for (size_t j = 0; j < n; ++j) sum += p[j] = std::exp(z[j] - mx);
+      for (size_t j = 0; j < n; ++j) p[j] /= sum;
+      return;
+    }
+    case LabelOutput::kSigmoid:
+      for (size_t j = 0; j < n; ++j) p[j] = 1.0f / (1.0f + std::exp(-z[j]));
+      return;
+    case LabelOutput::kRaw:
+      std::memcpy(p, z, n * sizeof(float));
+      return;
+  }
+}
+
+}  // namespace
+
 Status Session::classify(const std::string_view* texts, const std::string_view* pairs, size_t count) {
   SessionImpl& s = *impl_;
+  TERN_CHECK_OR_RETURN(s.is_t5() || s.model->encoder.head == Head::kSequenceClassification, Code::kInvalidArgument,
+                       "classify: this model is not a sequence classifier (its head gives %s)",
+                       s.model->encoder.head == Head::kEmbedding ? "embeddings" : "token labels");
   const WordPiece* wp = s.model->wordpiece.get();
   TERN_CHECK_OR_RETURN(texts != nullptr, Code::kInvalidArgument, "classify: texts is null");
   TERN_CHECK_OR_RETURN(!s.is_t5(), Code::kInvalidArgument, "classify: this model is not a classifier");
@@ -462,15 +493,9 @@ Status Session::classify(const std::string_view* texts, const std::string_view* 
     pack_row(s.buf.types, nullptr, i, stride, seq, lengths[i], 0);
   }
   TERN_RETURN_IF_ERROR(s.run_loaded(count, seq));
-  const size_t C = size_t(s.model->encoder.num_labels);
-  for (size_t i = 0; i < count; ++i) {
-    const float* z = s.buf.logits + i * C;
-    float* p = s.buf.probs + i * C;
-    float mx = z[0], sum = 0;
-    for (size_t j = 1; j < C; ++j) mx = std::fmax(mx, z[j]);
-    for (size_t j = 0; j < C; ++j) sum += p[j] = std::exp(z[j] - mx);
-    for (size_t j = 0; j < C; ++j) p[j] /= sum;
-  }
+  const EncoderConfig& c = s.model->encoder;
+  const size_t C = size_t(c.num_labels);
+  for (size_t i = 0; i < count; ++i) label_scores(c.label_output, s.buf.logits + i * C, C, s.buf.probs + i * C);
   return Status();
 }
 

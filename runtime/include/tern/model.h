@@ -14,7 +14,13 @@ namespace tern {
 
 enum class Arch { kBert = 0, kTorchEncoder = 1, kT5 = 2 };
 
-enum class Activation { kGeluErf = 0, kGeluTanh = 1, kRelu = 2 };
+enum class Activation { kGeluErf = 0, kGeluTanh = 1, kRelu = 2, kTanh = 3, kSilu = 4 };
+
+// What an encoder's head computes, and how its logits become scores (Hugging Face problem_type:
+// single-label softmax, multi-label sigmoid, regression raw).
+enum class Head { kSequenceClassification = 0, kTokenClassification = 1, kEmbedding = 2 };
+enum class LabelOutput { kSoftmax = 0, kSigmoid = 1, kRaw = 2 };
+enum class Pooling { kFirstToken = 0, kMean = 1 };
 
 // Hyperparameters of a BERT-family encoder classifier (BERT or a torch nn.TransformerEncoder).
 struct EncoderConfig {
@@ -31,8 +37,16 @@ struct EncoderConfig {
   bool embedding_norm = false;
   bool final_norm = false;
   bool pooler = false;
-  int num_labels = 0;
+  int num_labels = 0;               // 0 for an embedding model
   int pad_token_id = 0;
+  int embedding_size = 0;           // ELECTRA, ALBERT: embeddings this wide, projected to hidden_size
+  bool positions_from_padding = false;  // RoBERTa, XLM-R
+  int num_layer_groups = 0;         // ALBERT: layers share weights in this many groups
+  Activation pooler_activation = Activation::kTanh;
+  Head head = Head::kSequenceClassification;
+  LabelOutput label_output = LabelOutput::kSoftmax;
+  Pooling pooling = Pooling::kFirstToken;  // Head::kEmbedding
+  bool normalize = false;                  // Head::kEmbedding: L2-normalized
 };
 
 // Hyperparameters of a T5 encoder-decoder.
