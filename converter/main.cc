@@ -17,6 +17,7 @@ namespace {
 const char kUsage[] =
     "usage: tern-convert SRC -o OUT.tern [--arch auto|bert|t5|torch-encoder] [--config CONFIG.json]\n"
     "                    [--weights int8|f16|f32] [--keep-float REGEX]... [--report]\n"
+    "       tern-convert --help | --version\n"
     "  SRC           a Hugging Face model directory (config.json, model.safetensors or\n"
     "                pytorch_model.bin, sharded or not, vocab.txt + tokenizer_config.json),\n"
     "                or one weights file (safetensors or torch state dict) with --config\n"
@@ -33,8 +34,9 @@ struct Args {
   bool report = false;
 };
 
+// One line, as for every other error: the full text would bury the message (--help prints it).
 [[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "tern-convert: %s\n%s", msg.c_str(), kUsage);
+  std::fprintf(stderr, "tern-convert: %s (see tern-convert --help)\n", msg.c_str());
   std::exit(2);
 }
 
@@ -49,6 +51,9 @@ Args parse(int argc, char** argv) {
     if (s == "-h" || s == "--help") {
       std::fputs(kUsage, stdout);
       std::exit(0);
+    } else if (s == "--version") {
+      std::printf("tern-convert %s\n", TERN_VERSION);
+      std::exit(0);
     } else if (s == "-o") a.out = value();
     else if (s == "--arch") a.arch = value();
     else if (s == "--config") a.config = value();
@@ -60,6 +65,11 @@ Args parse(int argc, char** argv) {
     else usage_error("more than one SRC");
   }
   if (a.src.empty() || a.out.empty()) usage_error("SRC and -o OUT are required");
+  // Checked here, before any file is read: a typo should not cost a checkpoint read.
+  if (a.arch != "auto" && a.arch != "bert" && a.arch != "t5" && a.arch != "torch-encoder")
+    usage_error("--arch must be auto, bert, t5 or torch-encoder");
+  if (a.weights != "int8" && a.weights != "f16" && a.weights != "f32")
+    usage_error("--weights must be int8, f16 or f32");
   return a;
 }
 
@@ -85,8 +95,7 @@ int run(const Args& a) {
   tc::WeightsPolicy policy;
   if (a.weights == "int8") policy.weights = tern::fb::DType::I8;
   else if (a.weights == "f16") policy.weights = tern::fb::DType::F16;
-  else if (a.weights == "f32") policy.weights = tern::fb::DType::F32;
-  else usage_error("--weights must be int8, f16 or f32");
+  else policy.weights = tern::fb::DType::F32;
   for (const std::string& r : a.keep_float) {
     try {
       policy.keep_float.emplace_back(r, std::regex(r));
@@ -111,7 +120,7 @@ int run(const Args& a) {
       throw tc::ConvertError("tokenizer has " + std::to_string(tokenizer->sentencepiece->vocab_size) +
                              " tokens, more than the model's vocab_size " + std::to_string(spec.t5.vocab_size));
   } else {
-    usage_error("--arch must be auto, bert, t5 or torch-encoder");
+    throw tc::ConvertError("internal: unknown architecture " + arch);
   }
   tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, a.out);
   for (const std::string& n : spec.notes) std::fprintf(stderr, "tern-convert: note: %s\n", n.c_str());
