@@ -103,6 +103,8 @@ int run(const Args& a) {
       usage_error("--keep-float: invalid regex '" + r + "'");
     }
   }
+  // First, so that an unwritable destination fails before the checkpoint is read.
+  tc::OutputFile out(a.out);
   const std::string dir = dir_of(a.src);
   const std::string config_path = a.config.empty() ? dir + "/config.json" : a.config;
   const nlohmann::json config = tc::read_json(config_path);
@@ -122,7 +124,8 @@ int run(const Args& a) {
   } else {
     throw tc::ConvertError("internal: unknown architecture " + arch);
   }
-  tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, a.out);
+  tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, out);
+  out.commit();
   for (const std::string& n : spec.notes) std::fprintf(stderr, "tern-convert: note: %s\n", n.c_str());
   if (a.report) {
     std::printf("%-34s %-5s %-12s %-10s %-10s %s\n", "tensor", "dtype", "shape", "rel_err",

@@ -1,7 +1,6 @@
 #include "writer.h"
 
 #include <cstring>
-#include <fstream>
 
 #include "format/version.h"
 #include "kernels/kernels.h"
@@ -73,7 +72,7 @@ std::string shape_str(const std::vector<int64_t>& s) {
 }  // namespace
 
 BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> tokenizer,
-                       const WeightsPolicy& policy, const std::string& path) {
+                       const WeightsPolicy& policy, OutputFile& file) {
   BlobSummary summary;
   std::vector<Payload> payloads;
   for (const OutTensor& t : spec.tensors) payloads.push_back(encode(t, policy));
@@ -121,14 +120,11 @@ BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> to
   table = pack(base);
   if ((table.size() + 63) / 64 * 64 != base) throw ConvertError("internal: table size changed between passes");
 
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw ConvertError(path + ": cannot write");
   std::vector<uint8_t> out(base + rel, 0);
   std::memcpy(out.data(), table.data(), table.size());
   for (const Payload& p : payloads)
     if (!p.bytes.empty()) std::memcpy(out.data() + base + p.meta->offset, p.bytes.data(), p.bytes.size());
-  f.write(reinterpret_cast<const char*>(out.data()), std::streamsize(out.size()));
-  if (!f) throw ConvertError(path + ": write failed");
+  file.write_at(0, out.data(), out.size());
 
   summary.file_bytes = out.size();
   summary.data_bytes = rel;
