@@ -31,8 +31,13 @@ nlohmann::json read_json(const std::string& path, bool optional) {
   if (optional && !file_exists(path)) return nlohmann::json::object();
   try {
     return nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::exception&) {
-    throw ConvertError(path + ": not valid JSON");
+  } catch (const nlohmann::json::exception& e) {
+    // The parser's own words say where (and show the text read last, e.g. a NaN or Infinity,
+    // which Python writes and JSON does not have); its "[json.exception...]" tag says nothing.
+    std::string why = e.what();
+    const size_t tag = why.find("] ");
+    if (why.rfind("[json.exception", 0) == 0 && tag != std::string::npos) why = why.substr(tag + 2);
+    throw ConvertError(path + ": not valid JSON: " + why);
   }
 }
 

@@ -80,15 +80,13 @@ std::string dir_of(const std::string& src) {
   return slash == std::string::npos ? "." : src.substr(0, slash);
 }
 
-std::string detect_arch(const nlohmann::json& c) {
-  const std::string type = c.value("model_type", std::string());
+std::string detect_arch(const tc::JsonFields& c) {
+  const std::string type = c.string_or("model_type", "");
   if (type == "bert") return "bert";
   if (type == "t5") return "t5";
-  if (c.value("architecture", std::string()) == "TorchEncoderClassifier" ||
-      (c.contains("d_model") && c.contains("nhead")))
+  if (c.string_or("architecture", "") == "TorchEncoderClassifier" || (c.has("d_model") && c.has("nhead")))
     return "torch-encoder";
-  throw tc::ConvertError("config: cannot tell the architecture (model_type '" + type +
-                         "'); pass --arch");
+  throw tc::ConvertError(c.where() + ": cannot tell the architecture (model_type '" + type + "'); pass --arch");
 }
 
 int run(const Args& a) {
@@ -107,7 +105,8 @@ int run(const Args& a) {
   tc::OutputFile out(a.out);
   const std::string dir = dir_of(a.src);
   const std::string config_path = a.config.empty() ? dir + "/config.json" : a.config;
-  const nlohmann::json config = tc::read_json(config_path);
+  const nlohmann::json config_json = tc::read_json(config_path);
+  const tc::JsonFields config(config_json, config_path);
   const std::string arch = a.arch == "auto" ? detect_arch(config) : a.arch;
   tc::TensorMap tensors = tc::read_checkpoint(a.src);
   tc::ModelSpec spec;
@@ -115,8 +114,14 @@ int run(const Args& a) {
   if (arch == "bert" || arch == "torch-encoder") {
     spec = arch == "bert" ? tc::bert_spec(config, tensors) : tc::torch_encoder_spec(config, tensors);
     tokenizer = tc::read_wordpiece(dir, &spec.notes);
+    if (tokenizer && int64_t(tokenizer->wordpiece->vocab.size()) > spec.encoder.vocab_size)
+      throw tc::ConvertError(dir + "/vocab.txt: " + std::to_string(tokenizer->wordpiece->vocab.size()) +
+                             " tokens, more than " + config.where() + " vocab_size " +
+                             std::to_string(spec.encoder.vocab_size));
   } else if (arch == "t5") {
-    spec = tc::t5_spec(config, tc::read_json(dir + "/generation_config.json", true), tensors);
+    const std::string generation_path = dir + "/generation_config.json";
+    const nlohmann::json generation = tc::read_json(generation_path, true);
+    spec = tc::t5_spec(config, tc::JsonFields(generation, generation_path), tensors);
     tokenizer = tc::read_sentencepiece(dir, spec.t5.vocab_size, &spec.notes);
     if (tokenizer && tokenizer->sentencepiece->vocab_size > spec.t5.vocab_size)
       throw tc::ConvertError("tokenizer has " + std::to_string(tokenizer->sentencepiece->vocab_size) +
