@@ -6,6 +6,7 @@
 #include <string>
 
 #include "checkpoint.h"
+#include "cli/peak_rss.h"
 #include "model_spec.h"
 #include "tokenizer.h"
 #include "writer.h"
@@ -108,7 +109,8 @@ int run(const Args& a) {
   const nlohmann::json config_json = tc::read_json(config_path);
   const tc::JsonFields config(config_json, config_path);
   const std::string arch = a.arch == "auto" ? detect_arch(config) : a.arch;
-  tc::TensorMap tensors = tc::read_checkpoint(a.src);
+  uint64_t checkpoint_bytes = 0;
+  tc::TensorMap tensors = tc::read_checkpoint(a.src, &checkpoint_bytes);
   tc::ModelSpec spec;
   std::unique_ptr<tern::fb::TokenizerT> tokenizer;
   if (arch == "bert" || arch == "torch-encoder") {
@@ -138,6 +140,13 @@ int run(const Args& a) {
     for (const auto& t : s.tensors)
       std::printf("%-34s %-5s %-12s %-10.3g %-10.3g %s\n", t.name.c_str(), t.dtype.c_str(),
                   t.shape.c_str(), t.rel_error, t.max_abs_error, t.sources.c_str());
+    // What a conversion costs in memory, against what it reads and writes: the converter should
+    // hold about one checkpoint plus one blob at most (scripts/bench/convert_memory.py checks it).
+    constexpr double kMiB = 1 << 20;
+    const size_t peak = tern::peak_rss_bytes();
+    std::printf("memory: peak RSS %zu bytes (%.1f MiB), checkpoint %llu bytes (%.1f MiB), blob %zu bytes (%.1f MiB)\n",
+                peak, double(peak) / kMiB, (unsigned long long)checkpoint_bytes, double(checkpoint_bytes) / kMiB,
+                s.file_bytes, double(s.file_bytes) / kMiB);
   }
   std::printf("wrote %s: %s, %zu tensors, %zu bytes (%zu of weights)\n", a.out.c_str(),
               arch.c_str(), s.tensors.size(), s.file_bytes, s.data_bytes);
