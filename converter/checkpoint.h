@@ -30,8 +30,9 @@ TensorMap read_torch_file(const std::string& path);
 // A file of either kind, chosen by content.
 TensorMap read_weights_file(const std::string& path);
 // A directory: model.safetensors, model.safetensors.index.json (shards), pytorch_model.bin or
-// pytorch_model.bin.index.json; or a single weights file.
-TensorMap read_checkpoint(const std::string& path);
+// pytorch_model.bin.index.json; or a single weights file. `file_bytes`, when given, receives the
+// size of the weights files read (for --report).
+TensorMap read_checkpoint(const std::string& path, uint64_t* file_bytes = nullptr);
 
 std::string read_text_file(const std::string& path);
 // A JSON file; with `optional`, a missing file reads as an empty object.

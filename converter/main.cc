@@ -6,6 +6,7 @@
 #include <string>
 
 #include "checkpoint.h"
+#include "cli/peak_rss.h"
 #include "model_spec.h"
 #include "tokenizer.h"
 #include "writer.h"
@@ -17,6 +18,7 @@ namespace {
 const char kUsage[] =
     "usage: tern-convert SRC -o OUT.tern [--arch auto|bert|t5|torch-encoder] [--config CONFIG.json]\n"
     "                    [--weights int8|f16|f32] [--keep-float REGEX]... [--report]\n"
+    "       tern-convert --help | --version\n"
     "  SRC           a Hugging Face model directory (config.json, model.safetensors or\n"
     "                pytorch_model.bin, sharded or not, vocab.txt + tokenizer_config.json),\n"
     "                or one weights file (safetensors or torch state dict) with --config\n"
@@ -33,8 +35,9 @@ struct Args {
   bool report = false;
 };
 
+// One line, as for every other error: the full text would bury the message (--help prints it).
 [[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "tern-convert: %s\n%s", msg.c_str(), kUsage);
+  std::fprintf(stderr, "tern-convert: %s (see tern-convert --help)\n", msg.c_str());
   std::exit(2);
 }
 
@@ -49,6 +52,9 @@ Args parse(int argc, char** argv) {
     if (s == "-h" || s == "--help") {
       std::fputs(kUsage, stdout);
       std::exit(0);
+    } else if (s == "--version") {
+      std::printf("tern-convert %s\n", TERN_VERSION);
+      std::exit(0);
     } else if (s == "-o") a.out = value();
     else if (s == "--arch") a.arch = value();
     else if (s == "--config") a.config = value();
@@ -60,6 +66,11 @@ Args parse(int argc, char** argv) {
     else usage_error("more than one SRC");
   }
   if (a.src.empty() || a.out.empty()) usage_error("SRC and -o OUT are required");
+  // Checked here, before any file is read: a typo should not cost a checkpoint read.
+  if (a.arch != "auto" && a.arch != "bert" && a.arch != "t5" && a.arch != "torch-encoder")
+    usage_error("--arch must be auto, bert, t5 or torch-encoder");
+  if (a.weights != "int8" && a.weights != "f16" && a.weights != "f32")
+    usage_error("--weights must be int8, f16 or f32");
   return a;
 }
 
@@ -70,23 +81,20 @@ std::string dir_of(const std::string& src) {
   return slash == std::string::npos ? "." : src.substr(0, slash);
 }
 
-std::string detect_arch(const nlohmann::json& c) {
-  const std::string type = c.value("model_type", std::string());
+std::string detect_arch(const tc::JsonFields& c) {
+  const std::string type = c.string_or("model_type", "");
   if (type == "bert") return "bert";
   if (type == "t5") return "t5";
-  if (c.value("architecture", std::string()) == "TorchEncoderClassifier" ||
-      (c.contains("d_model") && c.contains("nhead")))
+  if (c.string_or("architecture", "") == "TorchEncoderClassifier" || (c.has("d_model") && c.has("nhead")))
     return "torch-encoder";
-  throw tc::ConvertError("config: cannot tell the architecture (model_type '" + type +
-                         "'); pass --arch");
+  throw tc::ConvertError(c.where() + ": cannot tell the architecture (model_type '" + type + "'); pass --arch");
 }
 
 int run(const Args& a) {
   tc::WeightsPolicy policy;
   if (a.weights == "int8") policy.weights = tern::fb::DType::I8;
   else if (a.weights == "f16") policy.weights = tern::fb::DType::F16;
-  else if (a.weights == "f32") policy.weights = tern::fb::DType::F32;
-  else usage_error("--weights must be int8, f16 or f32");
+  else policy.weights = tern::fb::DType::F32;
   for (const std::string& r : a.keep_float) {
     try {
       policy.keep_float.emplace_back(r, std::regex(r));
@@ -94,26 +102,37 @@ int run(const Args& a) {
       usage_error("--keep-float: invalid regex '" + r + "'");
     }
   }
+  // First, so that an unwritable destination fails before the checkpoint is read.
+  tc::OutputFile out(a.out);
   const std::string dir = dir_of(a.src);
   const std::string config_path = a.config.empty() ? dir + "/config.json" : a.config;
-  const nlohmann::json config = tc::read_json(config_path);
+  const nlohmann::json config_json = tc::read_json(config_path);
+  const tc::JsonFields config(config_json, config_path);
   const std::string arch = a.arch == "auto" ? detect_arch(config) : a.arch;
-  tc::TensorMap tensors = tc::read_checkpoint(a.src);
+  uint64_t checkpoint_bytes = 0;
+  tc::TensorMap tensors = tc::read_checkpoint(a.src, &checkpoint_bytes);
   tc::ModelSpec spec;
   std::unique_ptr<tern::fb::TokenizerT> tokenizer;
   if (arch == "bert" || arch == "torch-encoder") {
     spec = arch == "bert" ? tc::bert_spec(config, tensors) : tc::torch_encoder_spec(config, tensors);
     tokenizer = tc::read_wordpiece(dir, &spec.notes);
+    if (tokenizer && int64_t(tokenizer->wordpiece->vocab.size()) > spec.encoder.vocab_size)
+      throw tc::ConvertError(dir + "/vocab.txt: " + std::to_string(tokenizer->wordpiece->vocab.size()) +
+                             " tokens, more than " + config.where() + " vocab_size " +
+                             std::to_string(spec.encoder.vocab_size));
   } else if (arch == "t5") {
-    spec = tc::t5_spec(config, tc::read_json(dir + "/generation_config.json", true), tensors);
+    const std::string generation_path = dir + "/generation_config.json";
+    const nlohmann::json generation = tc::read_json(generation_path, true);
+    spec = tc::t5_spec(config, tc::JsonFields(generation, generation_path), tensors);
     tokenizer = tc::read_sentencepiece(dir, spec.t5.vocab_size, &spec.notes);
     if (tokenizer && tokenizer->sentencepiece->vocab_size > spec.t5.vocab_size)
       throw tc::ConvertError("tokenizer has " + std::to_string(tokenizer->sentencepiece->vocab_size) +
                              " tokens, more than the model's vocab_size " + std::to_string(spec.t5.vocab_size));
   } else {
-    usage_error("--arch must be auto, bert, t5 or torch-encoder");
+    throw tc::ConvertError("internal: unknown architecture " + arch);
   }
-  tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, a.out);
+  tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, out);
+  out.commit();
   for (const std::string& n : spec.notes) std::fprintf(stderr, "tern-convert: note: %s\n", n.c_str());
   if (a.report) {
     std::printf("%-34s %-5s %-12s %-10s %-10s %s\n", "tensor", "dtype", "shape", "rel_err",
@@ -121,6 +140,13 @@ int run(const Args& a) {
     for (const auto& t : s.tensors)
       std::printf("%-34s %-5s %-12s %-10.3g %-10.3g %s\n", t.name.c_str(), t.dtype.c_str(),
                   t.shape.c_str(), t.rel_error, t.max_abs_error, t.sources.c_str());
+    // What a conversion costs in memory, against what it reads and writes: the converter should
+    // hold about one checkpoint plus one blob at most (scripts/bench/convert_memory.py checks it).
+    constexpr double kMiB = 1 << 20;
+    const size_t peak = tern::peak_rss_bytes();
+    std::printf("memory: peak RSS %zu bytes (%.1f MiB), checkpoint %llu bytes (%.1f MiB), blob %zu bytes (%.1f MiB)\n",
+                peak, double(peak) / kMiB, (unsigned long long)checkpoint_bytes, double(checkpoint_bytes) / kMiB,
+                s.file_bytes, double(s.file_bytes) / kMiB);
   }
   std::printf("wrote %s: %s, %zu tensors, %zu bytes (%zu of weights)\n", a.out.c_str(),
               arch.c_str(), s.tensors.size(), s.file_bytes, s.data_bytes);

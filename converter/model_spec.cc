@@ -1,6 +1,9 @@
 #include "model_spec.h"
 
+#include <limits>
 #include <set>
+
+#include "tasks/generator.h"
 
 namespace tern::convert {
 namespace {
@@ -111,55 +114,34 @@ class SpecBuilder {
   std::vector<std::string> problems_;
 };
 
-int get_int(const nlohmann::json& c, const char* key) {
-  if (!c.contains(key) || !c[key].is_number_integer())
-    throw ConvertError(std::string("config: '") + key + "' is missing or not an integer");
-  return c[key].get<int>();
-}
-
-int get_int(const nlohmann::json& c, const char* key, int fallback) {
-  return c.contains(key) && !c[key].is_null() ? get_int(c, key) : fallback;
-}
-
-float get_float(const nlohmann::json& c, const char* key, float fallback) {
-  if (!c.contains(key) || c[key].is_null()) return fallback;
-  if (!c[key].is_number()) throw ConvertError(std::string("config: '") + key + "' is not a number");
-  return c[key].get<float>();
-}
-
-void check_positive(const nlohmann::json& c, std::initializer_list<const char*> keys) {
-  for (const char* k : keys)
-    if (get_int(c, k) <= 0) throw ConvertError(std::string("config: '") + k + "' must be positive");
-}
+// Layer norm epsilons: the runtime takes (0, 1); 0 would divide by zero on a constant row.
+bool norm_epsilon(float v) { return v > 0 && v < 1; }
 
 // id2label {"0": "neg", "1": "pos"} -> names by id; else num_labels generic names.
-std::vector<std::string> labels_of(const nlohmann::json& c, int fallback_count) {
+std::vector<std::string> labels_of(const JsonFields& c, int fallback_count) {
   std::vector<std::string> labels;
-  if (c.contains("id2label") && c["id2label"].is_object() && !c["id2label"].empty()) {
-    labels.resize(c["id2label"].size());
-    for (auto& [k, v] : c["id2label"].items()) {
-      size_t id = 0;
-      try {
-        id = std::stoul(k);
-      } catch (...) {
-        throw ConvertError("config: id2label key '" + k + "' is not a number");
-      }
-      if (id >= labels.size()) throw ConvertError("config: id2label ids are not 0..N-1");
-      labels[id] = v.get<std::string>();
+  const JsonFields id2label = c.object_or_empty("id2label");
+  if (!id2label.json().empty()) {
+    const int64_t n = int64_t(id2label.json().size());
+    labels.resize(size_t(n));
+    for (auto& [k, v] : id2label.json().items()) {
+      const size_t id = size_t(json_id_key(k, id2label.where(), 0, n - 1));
+      labels[id] = id2label.string_or(k, "");
     }
     return labels;
   }
-  int n = get_int(c, "num_labels", fallback_count);
+  // Bounded before a name is made for each: the runtime's limit (runtime/models/encoder.cc).
+  const int n = c.integer_or("num_labels", fallback_count, 1, 1 << 20);
   for (int i = 0; i < n; ++i) labels.push_back("LABEL_" + std::to_string(i));
   return labels;
 }
 
-fb::Activation activation_of(const std::string& act) {
+fb::Activation activation_of(const std::string& act, const std::string& field) {
   if (act == "gelu") return fb::Activation::GeluErf;
   if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast")
     return fb::Activation::GeluTanh;
   if (act == "relu") return fb::Activation::Relu;
-  throw ConvertError("config: activation '" + act + "' is not supported (gelu, gelu_new, relu)");
+  throw ConvertError(field + " is '" + act + "', not supported (gelu, gelu_new, relu)");
 }
 
 // Old hub checkpoints name LayerNorm parameters gamma/beta.
@@ -181,30 +163,29 @@ void rename_old_layer_norms(TensorMap& t) {
 
 }  // namespace
 
-ModelSpec bert_spec(const nlohmann::json& c, TensorMap& src) {
+ModelSpec bert_spec(const JsonFields& c, TensorMap& src) {
   rename_old_layer_norms(src);
   ModelSpec spec;
   spec.arch = fb::Arch::Bert;
-  check_positive(c, {"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                     "intermediate_size", "max_position_embeddings"});
-  const std::string pos_type = c.value("position_embedding_type", std::string("absolute"));
+  const std::string pos_type = c.string_or("position_embedding_type", "absolute");
   if (pos_type != "absolute")
-    throw ConvertError("config: position_embedding_type '" + pos_type + "' is not supported");
+    throw ConvertError(c.field("position_embedding_type") + " is '" + pos_type + "', not supported (absolute)");
   auto& e = spec.encoder;
-  e.vocab_size = get_int(c, "vocab_size");
-  e.hidden_size = get_int(c, "hidden_size");
-  e.num_layers = get_int(c, "num_hidden_layers");
-  e.num_heads = get_int(c, "num_attention_heads");
-  e.intermediate_size = get_int(c, "intermediate_size");
-  e.max_position_embeddings = get_int(c, "max_position_embeddings");
-  e.type_vocab_size = get_int(c, "type_vocab_size", 2);
-  e.layer_norm_eps = get_float(c, "layer_norm_eps", 1e-12f);
-  e.activation = activation_of(c.value("hidden_act", std::string("gelu")));
+  e.vocab_size = c.integer("vocab_size", 1);
+  e.hidden_size = c.integer("hidden_size", 1);
+  e.num_layers = c.integer("num_hidden_layers", 1);
+  e.num_heads = c.integer("num_attention_heads", 1);
+  e.intermediate_size = c.integer("intermediate_size", 1);
+  e.max_position_embeddings = c.integer("max_position_embeddings", 1);
+  e.type_vocab_size = c.integer_or("type_vocab_size", 2, 0);
+  e.layer_norm_eps = c.number_or("layer_norm_eps", 1e-12f, norm_epsilon, "a number in (0, 1)");
+  e.activation = activation_of(c.string_or("hidden_act", "gelu"), c.field("hidden_act"));
   e.embedding_norm = true;
   e.pooler = true;
-  e.pad_token_id = get_int(c, "pad_token_id", 0);
+  e.pad_token_id = c.integer_or("pad_token_id", 0);
   if (e.hidden_size % e.num_heads)
-    throw ConvertError("config: num_attention_heads does not divide hidden_size");
+    throw ConvertError(c.field("num_attention_heads") + " is " + std::to_string(e.num_heads) +
+                       ", which does not divide hidden_size " + std::to_string(e.hidden_size));
   spec.labels = labels_of(c, 2);
   e.num_labels = int(spec.labels.size());
   const int64_t H = e.hidden_size, I = e.intermediate_size;
@@ -231,27 +212,28 @@ ModelSpec bert_spec(const nlohmann::json& c, TensorMap& src) {
   return spec;
 }
 
-ModelSpec torch_encoder_spec(const nlohmann::json& c, TensorMap& src) {
+ModelSpec torch_encoder_spec(const JsonFields& c, TensorMap& src) {
   ModelSpec spec;
   spec.arch = fb::Arch::TorchEncoder;
-  check_positive(c, {"vocab_size", "d_model", "nhead", "dim_feedforward", "num_layers"});
-  const std::string pooling = c.value("pooling", std::string("first_token"));
+  const std::string pooling = c.string_or("pooling", "first_token");
   if (pooling != "first_token")
-    throw ConvertError("config: pooling '" + pooling + "' is not supported (first_token)");
+    throw ConvertError(c.field("pooling") + " is '" + pooling + "', not supported (first_token)");
   auto& e = spec.encoder;
-  e.vocab_size = get_int(c, "vocab_size");
-  e.hidden_size = get_int(c, "d_model");
-  e.num_heads = get_int(c, "nhead");
-  e.intermediate_size = get_int(c, "dim_feedforward");
-  e.num_layers = get_int(c, "num_layers");
-  e.layer_norm_eps = get_float(c, "layer_norm_eps", 1e-5f);
-  const std::string act = c.value("activation", std::string("relu"));
+  e.vocab_size = c.integer("vocab_size", 1);
+  e.hidden_size = c.integer("d_model", 1);
+  e.num_heads = c.integer("nhead", 1);
+  e.intermediate_size = c.integer("dim_feedforward", 1);
+  e.num_layers = c.integer("num_layers", 1);
+  e.layer_norm_eps = c.number_or("layer_norm_eps", 1e-5f, norm_epsilon, "a number in (0, 1)");
+  const std::string act = c.string_or("activation", "relu");
   if (act != "relu" && act != "gelu")
-    throw ConvertError("config: activation '" + act + "': torch encoders take relu or gelu");
-  e.activation = activation_of(act);
-  e.norm_first = c.value("norm_first", false);
-  e.pad_token_id = get_int(c, "pad_token_id", 0);
-  if (e.hidden_size % e.num_heads) throw ConvertError("config: nhead does not divide d_model");
+    throw ConvertError(c.field("activation") + " is '" + act + "': torch encoders take relu or gelu");
+  e.activation = activation_of(act, c.field("activation"));
+  e.norm_first = c.boolean_or("norm_first", false);
+  e.pad_token_id = c.integer_or("pad_token_id", 0);
+  if (e.hidden_size % e.num_heads)
+    throw ConvertError(c.field("nhead") + " is " + std::to_string(e.num_heads) + ", which does not divide d_model " +
+                       std::to_string(e.hidden_size));
   spec.labels = labels_of(c, 2);
   e.num_labels = int(spec.labels.size());
   e.final_norm = src.count("encoder.norm.weight") > 0;
@@ -277,61 +259,67 @@ ModelSpec torch_encoder_spec(const nlohmann::json& c, TensorMap& src) {
 namespace {
 
 // One GenerationConfig from generation_config.json or a task_specific_params entry. For an
-// encoder-decoder, HF's max_length/min_length count the decoder start token.
-std::unique_ptr<fb::GenerationConfigT> generation_of(const nlohmann::json& g, const std::string& name) {
+// encoder-decoder, HF's max_length/min_length count the decoder start token. Lengths are read in
+// full range first: max_length - 1 of INT_MIN used to overflow.
+std::unique_ptr<fb::GenerationConfigT> generation_of(const JsonFields& g, const std::string& name) {
+  constexpr int64_t kMax = std::numeric_limits<int>::max();
   auto out = std::make_unique<fb::GenerationConfigT>();
   out->name = name;
-  out->prefix = g.value("prefix", std::string());
-  if (g.contains("max_new_tokens") && g["max_new_tokens"].is_number_integer()) out->max_new_tokens = g["max_new_tokens"];
-  else if (g.contains("max_length") && g["max_length"].is_number_integer()) out->max_new_tokens = std::max(1, g["max_length"].get<int>() - 1);
-  if (g.contains("min_new_tokens") && g["min_new_tokens"].is_number_integer()) out->min_new_tokens = g["min_new_tokens"];
-  else if (g.contains("min_length") && g["min_length"].is_number_integer()) out->min_new_tokens = std::max(0, g["min_length"].get<int>() - 1);
-  out->num_beams = get_int(g, "num_beams", 1);
-  out->length_penalty = get_float(g, "length_penalty", 1.0f);
-  out->no_repeat_ngram_size = get_int(g, "no_repeat_ngram_size", 0);
-  out->early_stopping = g.contains("early_stopping") && g["early_stopping"] == true;
-  out->do_sample = g.value("do_sample", false);
-  out->temperature = get_float(g, "temperature", 1.0f);
-  out->top_k = get_int(g, "top_k", 0);
-  out->top_p = get_float(g, "top_p", 1.0f);
+  out->prefix = g.string_or("prefix", "");
+  if (g.has("max_new_tokens")) out->max_new_tokens = g.integer("max_new_tokens", 1, kMax);
+  else if (g.has("max_length")) out->max_new_tokens = std::max(1, g.integer("max_length", 1, kMax) - 1);
+  if (g.has("min_new_tokens")) out->min_new_tokens = g.integer("min_new_tokens", 0, kMax);
+  else if (g.has("min_length")) out->min_new_tokens = std::max(0, g.integer("min_length", 0, kMax) - 1);
+  out->num_beams = g.integer_or("num_beams", 1, 1, kMaxBeams);
+  out->length_penalty = g.number_or("length_penalty", 1.0f, any_finite, "a finite number");
+  out->no_repeat_ngram_size = g.integer_or("no_repeat_ngram_size", 0, 0);
+  out->early_stopping = g.has("early_stopping") && g.json()["early_stopping"] == true;  // or "never"
+  out->do_sample = g.boolean_or("do_sample", false);
+  out->temperature = g.number_or("temperature", 1.0f, positive, "a finite number > 0");
+  out->top_k = g.integer_or("top_k", 0, 0);
+  out->top_p = g.number_or("top_p", 1.0f, [](float v) { return v > 0 && v <= 1; }, "a number in (0, 1]");
+  if (out->do_sample && out->num_beams > 1)
+    throw ConvertError(g.where() + ": do_sample with num_beams " + std::to_string(out->num_beams) +
+                       " (beam sampling) is not supported by the runtime");
   return out;
 }
 
 }  // namespace
 
-ModelSpec t5_spec(const nlohmann::json& c, const nlohmann::json& generation, TensorMap& src) {
+ModelSpec t5_spec(const JsonFields& c, const JsonFields& generation, TensorMap& src) {
   ModelSpec spec;
   spec.arch = fb::Arch::T5;
-  check_positive(c, {"vocab_size", "d_model", "d_kv", "d_ff", "num_layers", "num_heads"});
   auto& t = spec.t5;
-  t.vocab_size = get_int(c, "vocab_size");
-  t.d_model = get_int(c, "d_model");
-  t.d_kv = get_int(c, "d_kv");
-  t.d_ff = get_int(c, "d_ff");
-  t.num_layers = get_int(c, "num_layers");
-  t.num_decoder_layers = get_int(c, "num_decoder_layers", t.num_layers);
-  t.num_heads = get_int(c, "num_heads");
-  t.relative_attention_num_buckets = get_int(c, "relative_attention_num_buckets", 32);
-  t.relative_attention_max_distance = get_int(c, "relative_attention_max_distance", 128);
-  t.layer_norm_epsilon = get_float(c, "layer_norm_epsilon", 1e-6f);
-  std::string proj = c.value("feed_forward_proj", std::string("relu"));
+  t.vocab_size = c.integer("vocab_size", 1);
+  t.d_model = c.integer("d_model", 1);
+  t.d_kv = c.integer("d_kv", 1);
+  t.d_ff = c.integer("d_ff", 1);
+  t.num_layers = c.integer("num_layers", 1);
+  t.num_decoder_layers = c.integer_or("num_decoder_layers", t.num_layers, 1);
+  t.num_heads = c.integer("num_heads", 1);
+  // The bucket formula halves the buckets twice and divides by log(max_distance / max_exact).
+  t.relative_attention_num_buckets = c.integer_or("relative_attention_num_buckets", 32, 2);
+  t.relative_attention_max_distance = c.integer_or("relative_attention_max_distance", 128, 2);
+  t.layer_norm_epsilon = c.number_or("layer_norm_epsilon", 1e-6f, norm_epsilon, "a number in (0, 1)");
+  std::string proj = c.string_or("feed_forward_proj", "relu");
   t.gated = proj.rfind("gated-", 0) == 0;
   std::string act = t.gated ? proj.substr(6) : proj;
   if (act == "gelu") act = "gelu_new";  // what transformers' T5Config does for gated-gelu
   if (act != "relu" && act != "gelu_new")
-    throw ConvertError("config: feed_forward_proj '" + proj + "' is not supported (relu, gated-gelu)");
-  t.activation = activation_of(act);
-  t.tied_embeddings = c.value("tie_word_embeddings", true);
-  t.decoder_start_token_id = get_int(c, "decoder_start_token_id", 0);
-  t.eos_token_id = get_int(c, "eos_token_id", 1);
-  t.pad_token_id = get_int(c, "pad_token_id", 0);
-  if (t.num_decoder_layers <= 0) throw ConvertError("config: num_decoder_layers must be positive");
-  for (int id : {t.decoder_start_token_id, t.eos_token_id, t.pad_token_id})
-    if (id < 0 || id >= t.vocab_size) throw ConvertError("config: special token id " + std::to_string(id) + " is outside the vocab");
-  spec.generation = generation_of(generation.is_object() ? generation : nlohmann::json::object(), "");
-  if (c.contains("task_specific_params") && c["task_specific_params"].is_object())
-    for (auto& [name, params] : c["task_specific_params"].items())
-      if (params.is_object()) spec.tasks.push_back(generation_of(params, name));
+    throw ConvertError(c.field("feed_forward_proj") + " is '" + proj + "', not supported (relu, gated-gelu)");
+  t.activation = activation_of(act, c.field("feed_forward_proj"));
+  t.tied_embeddings = c.boolean_or("tie_word_embeddings", true);
+  t.decoder_start_token_id = c.integer_or("decoder_start_token_id", 0, 0, t.vocab_size - 1);
+  t.eos_token_id = c.integer_or("eos_token_id", 1, 0, t.vocab_size - 1);
+  t.pad_token_id = c.integer_or("pad_token_id", 0, 0, t.vocab_size - 1);
+  spec.generation = generation_of(generation, "");
+  spec.generation_sources.push_back(generation.where());
+  const JsonFields tasks = c.object_or_empty("task_specific_params");
+  for (auto& [name, params] : tasks.json().items())
+    if (params.is_object()) {
+      spec.tasks.push_back(generation_of(JsonFields(params, tasks.where() + "." + name), name));
+      spec.generation_sources.push_back(tasks.where() + "." + name);
+    }
 
   const int64_t D = t.d_model, inner = int64_t(t.d_kv) * t.num_heads, F = t.d_ff, V = t.vocab_size;
   SpecBuilder b(src, spec);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "checkpoint.h"
+#include "json_fields.h"
 #include "tern_generated.h"
 
 namespace tern::convert {
@@ -27,14 +28,16 @@ struct ModelSpec {
   fb::T5ConfigT t5;
   std::unique_ptr<fb::GenerationConfigT> generation;
   std::vector<std::unique_ptr<fb::GenerationConfigT>> tasks;
+  // Where the generation config, then each task, came from (file and path), for messages.
+  std::vector<std::string> generation_sources;
   std::vector<std::string> labels;
   std::vector<OutTensor> tensors;
   std::vector<std::string> notes;  // printed by the converter (ignored keys and why)
 };
 
-ModelSpec bert_spec(const nlohmann::json& config, TensorMap& tensors);
-ModelSpec torch_encoder_spec(const nlohmann::json& config, TensorMap& tensors);
+ModelSpec bert_spec(const JsonFields& config, TensorMap& tensors);
+ModelSpec torch_encoder_spec(const JsonFields& config, TensorMap& tensors);
 // `generation` is generation_config.json (may be an empty object).
-ModelSpec t5_spec(const nlohmann::json& config, const nlohmann::json& generation, TensorMap& tensors);
+ModelSpec t5_spec(const JsonFields& config, const JsonFields& generation, TensorMap& tensors);
 
 }  // namespace tern::convert

@@ -1,8 +1,10 @@
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "checkpoint.h"
+#include "json_fields.h"
 #include "kernels/kernels.h"
 
 namespace tern::convert {
@@ -91,16 +93,15 @@ TensorMap read_safetensors(const std::string& path) {
     t.dtype = info["dtype"].get<std::string>();
     int64_t numel = 1;
     for (const auto& d : info["shape"]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0) throw ConvertError(what + ": bad shape");
-      const int64_t dim = d.get<int64_t>();
+      const int64_t dim = json_int(d, what + ": a dimension", 0, int64_t(1) << 40);
       if (dim > 0 && numel > (int64_t(1) << 40) / dim) throw ConvertError(what + ": shape too large");
       numel *= dim;
       t.shape.push_back(dim);
     }
     const auto& off = info["data_offsets"];
     if (!off.is_array() || off.size() != 2) throw ConvertError(what + ": bad data_offsets");
-    if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned()) throw ConvertError(what + ": bad data_offsets");
-    uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
+    const uint64_t b = uint64_t(json_int(off[0], what + ": data_offsets[0]", 0, std::numeric_limits<int64_t>::max()));
+    const uint64_t e = uint64_t(json_int(off[1], what + ": data_offsets[1]", 0, std::numeric_limits<int64_t>::max()));
     int64_t elem = dtype_size(t.dtype);
     if (elem == 0) throw ConvertError(what + ": unsupported dtype " + t.dtype);
     if (b > e || e > data_size)

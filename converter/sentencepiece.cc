@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint.h"
+#include "json_fields.h"
 #include "tasks/string_index.h"
 #include "tokenizer.h"
 
@@ -158,15 +159,13 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64
 
   // Hugging Face's T5Tokenizer: extra ids after the pieces (<extra_id_0> is the last id), added
   // tokens matched verbatim before SentencePiece runs.
-  const nlohmann::json cfg = read_json(dir + "/tokenizer_config.json", true);
-  sp->legacy = !(cfg.contains("legacy") && cfg["legacy"] == false);
+  const std::string cfg_path = dir + "/tokenizer_config.json";
+  const nlohmann::json cfg_json = read_json(cfg_path, true);
+  const JsonFields cfg(cfg_json, cfg_path);
+  sp->legacy = cfg.boolean_or("legacy", true);
   // Checked before anything is built from it: 2e9 extra ids used to be allocated one by one, and
-  // pieces + extra_ids overflowed int at INT_MAX.
-  int64_t extra = 100;
-  if (cfg.contains("extra_ids") && cfg["extra_ids"].is_number_integer())
-    extra = cfg["extra_ids"].is_number_unsigned()
-                ? int64_t(std::min<uint64_t>(cfg["extra_ids"].get<uint64_t>(), uint64_t(INT64_MAX)))
-                : cfg["extra_ids"].get<int64_t>();
+  // pieces + extra_ids overflowed int at INT_MAX. Read in full range here, for the message below.
+  const int64_t extra = cfg.integer_or<int64_t>("extra_ids", 100);
   if (pieces > vocab_limit)
     throw ConvertError(path + ": " + std::to_string(pieces) + " pieces, more than the model's vocab_size " +
                        std::to_string(vocab_limit));
@@ -176,16 +175,17 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64
                        " pieces in spiece.model, the model's vocab_size is " + std::to_string(vocab_limit) + ")");
   const int extra_ids = int(extra);
   sp->vocab_size = pieces + extra_ids;
-  if (cfg.contains("added_tokens_decoder") && cfg["added_tokens_decoder"].is_object()) {
-    for (auto& [id, tok] : cfg["added_tokens_decoder"].items()) {
+  if (cfg.has("added_tokens_decoder")) {
+    const JsonFields added = cfg.object_or_empty("added_tokens_decoder");
+    for (auto& [id, tok] : added.json().items()) {
+      const JsonFields fields(tok, added.where() + "." + id);
       auto a = std::make_unique<fb::AddedTokenT>();
-      a->id = std::stoi(id);
-      a->content = tok.value("content", std::string());
-      a->lstrip = tok.value("lstrip", false);
-      a->rstrip = tok.value("rstrip", false);
-      a->special = tok.value("special", true);
-      if (a->content.empty() || a->id < 0 || a->id >= sp->vocab_size)
-        throw ConvertError(dir + "/tokenizer_config.json: added token " + id + " is invalid");
+      a->id = int32_t(json_id_key(id, added.where(), 0, sp->vocab_size - 1));
+      a->content = fields.string_or("content", "");
+      a->lstrip = fields.boolean_or("lstrip", false);
+      a->rstrip = fields.boolean_or("rstrip", false);
+      a->special = fields.boolean_or("special", true);
+      if (a->content.empty()) throw ConvertError(fields.field("content") + " is missing or empty");
       sp->added_tokens.push_back(std::move(a));
     }
   } else {  // older configs: the defaults T5Tokenizer builds itself

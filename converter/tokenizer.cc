@@ -1,18 +1,20 @@
 #include "tokenizer.h"
 
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "checkpoint.h"
+#include "json_fields.h"
 #include "tasks/string_index.h"
 
 namespace tern::convert {
 namespace {
 
-// A special token is a string or {"content": ...} (AddedToken).
-std::string token_text(const nlohmann::json& v) {
+// A special token is a string or {"content": ...} (AddedToken); `what` names the file and field.
+std::string token_text(const nlohmann::json& v, const std::string& what) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_object() && v.contains("content")) return v["content"].get<std::string>();
+  if (v.is_object()) return JsonFields(v, what).string_or("content", "");
   return "";
 }
 
@@ -33,8 +35,9 @@ std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vect
     wp->vocab.push_back(text.substr(pos, nl - pos));
     pos = nl + 1;
   }
-  nlohmann::json cfg = read_json(dir + "/tokenizer_config.json", true);
-  nlohmann::json special_map = read_json(dir + "/special_tokens_map.json", true);
+  const std::string cfg_path = dir + "/tokenizer_config.json", map_path = dir + "/special_tokens_map.json";
+  nlohmann::json cfg = read_json(cfg_path, true);
+  nlohmann::json special_map = read_json(map_path, true);
   auto flag = [&](const char* key, bool fallback) {
     return cfg.contains(key) && cfg[key].is_boolean() ? cfg[key].get<bool>() : fallback;
   };
@@ -47,8 +50,9 @@ std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vect
     throw ConvertError(dir + ": do_basic_tokenize=false is not supported");
   auto special = [&](const char* key, const char* fallback) {
     std::string s = fallback;
-    if (special_map.contains(key)) s = token_text(special_map[key]);
-    if (cfg.contains(key) && !token_text(cfg[key]).empty()) s = token_text(cfg[key]);
+    if (special_map.contains(key)) s = token_text(special_map[key], map_path + ": '" + key + "'");
+    if (cfg.contains(key) && !token_text(cfg[key], cfg_path + ": '" + key + "'").empty())
+      s = token_text(cfg[key], cfg_path);
     for (size_t i = 0; i < wp->vocab.size(); ++i)
       if (wp->vocab[i] == s) return std::make_pair(s, int32_t(i));
     throw ConvertError(vocab_path + ": special token " + key + " '" + s + "' is not in the vocab");
@@ -65,8 +69,11 @@ std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vect
   take("sep_token", "[SEP]", &wp->sep_id);
   take("pad_token", "[PAD]", &wp->pad_id);
   take("mask_token", "[MASK]", &mask_id);
-  if (cfg.contains("added_tokens_decoder"))
-    for (auto& [id, tok] : cfg["added_tokens_decoder"].items()) specials.insert(token_text(tok));
+  const JsonFields added = JsonFields(cfg, cfg_path).object_or_empty("added_tokens_decoder");
+  for (auto& [id, tok] : added.json().items()) {
+    json_id_key(id, added.where(), 0, std::numeric_limits<int32_t>::max());
+    specials.insert(token_text(tok, added.where() + "." + id));
+  }
   wp->special_tokens.assign(specials.begin(), specials.end());
   // The runtime's token -> id index, laid out here so that loading builds nothing.
   StringIndexTable index = build_string_index(

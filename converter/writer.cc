@@ -1,11 +1,18 @@
 #include "writer.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "format/version.h"
 #include "kernels/kernels.h"
 #include "quantize.h"
+#include "tasks/generator.h"
+#include "tasks/model_impl.h"
 
 namespace tern::convert {
 namespace {
@@ -64,6 +71,54 @@ Payload encode(const OutTensor& t, const WeightsPolicy& policy) {
   return p;
 }
 
+// The finished file, mapped read-only (64-byte aligned, as Model::from_buffer needs).
+class Mapped {
+ public:
+  explicit Mapped(const std::string& path) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+      const int err = errno;
+      if (fd >= 0) close(fd);
+      throw ConvertError(path + ": cannot read back: " + std::strerror(err));
+    }
+    size_ = size_t(st.st_size);
+    addr_ = size_ ? mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (addr_ == MAP_FAILED) throw ConvertError(path + ": cannot map it back");
+  }
+  ~Mapped() { munmap(addr_, size_); }
+  Mapped(const Mapped&) = delete;
+  Mapped& operator=(const Mapped&) = delete;
+  const void* data() const { return addr_; }
+  size_t size() const { return size_; }
+
+ private:
+  void* addr_ = MAP_FAILED;
+  size_t size_ = 0;
+};
+
+// The runtime's own loader, on the bytes about to take OUT's name: whatever it would refuse, the
+// converter refuses, so that every check the runtime makes at load has one source. Generation
+// defaults are refused only by generate(); its plan-independent checks run here too. Loading
+// reads the tables, not the weights, so this costs little time or memory.
+void check_with_runtime(const OutputFile& file, const ModelSpec& spec) {
+  Mapped bytes(file.temp_path());
+  Result<std::unique_ptr<Model>> model = Model::from_buffer(bytes.data(), bytes.size());
+  if (!model.ok())
+    throw ConvertError(file.path() + ": not written, the runtime would refuse it: " + model.status().message());
+  const fb::Model& m = model.value()->impl().blob.model();
+  std::vector<const fb::GenerationConfig*> configs;
+  if (m.generation()) configs.push_back(m.generation());
+  if (m.tasks()) configs.insert(configs.end(), m.tasks()->begin(), m.tasks()->end());
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const Status s = check_generation_values(generation_options(*configs[i]));
+    if (!s.ok())
+      throw ConvertError((i < spec.generation_sources.size() ? spec.generation_sources[i] : file.path()) +
+                         ": generate() would refuse these defaults: " + s.message());
+  }
+}
+
 std::string shape_str(const std::vector<int64_t>& s) {
   std::string r;
   for (size_t i = 0; i < s.size(); ++i) r += (i ? "x" : "") + std::to_string(s[i]);
@@ -73,7 +128,7 @@ std::string shape_str(const std::vector<int64_t>& s) {
 }  // namespace
 
 BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> tokenizer,
-                       const WeightsPolicy& policy, const std::string& path) {
+                       const WeightsPolicy& policy, OutputFile& file) {
   BlobSummary summary;
   std::vector<Payload> payloads;
   for (const OutTensor& t : spec.tensors) payloads.push_back(encode(t, policy));
@@ -121,14 +176,12 @@ BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> to
   table = pack(base);
   if ((table.size() + 63) / 64 * 64 != base) throw ConvertError("internal: table size changed between passes");
 
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw ConvertError(path + ": cannot write");
   std::vector<uint8_t> out(base + rel, 0);
   std::memcpy(out.data(), table.data(), table.size());
   for (const Payload& p : payloads)
     if (!p.bytes.empty()) std::memcpy(out.data() + base + p.meta->offset, p.bytes.data(), p.bytes.size());
-  f.write(reinterpret_cast<const char*>(out.data()), std::streamsize(out.size()));
-  if (!f) throw ConvertError(path + ": write failed");
+  file.write_at(0, out.data(), out.size());
+  check_with_runtime(file, spec);
 
   summary.file_bytes = out.size();
   summary.data_bytes = rel;

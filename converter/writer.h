@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model_spec.h"
+#include "output_file.h"
 
 namespace tern::convert {
 
@@ -25,7 +26,8 @@ struct BlobSummary {
   std::vector<TensorReport> tensors;
 };
 
+// Writes the blob into `out` (its temporary file); the caller commits it.
 BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> tokenizer,
-                       const WeightsPolicy& policy, const std::string& path);
+                       const WeightsPolicy& policy, OutputFile& out);
 
 }  // namespace tern::convert

@@ -11,6 +11,7 @@
 
 #include "cli/bench_ids.h"
 #include "cli/npy.h"
+#include "cli/peak_rss.h"
 #include "tasks/model_impl.h"
 #include "tern/model.h"
 #include "tern/session.h"
@@ -456,19 +457,6 @@ int generate(const Model& model, const Args& a) {
     std::printf("    (%.1f ms, %zu new tokens, %s)\n", ms, g.length - 1, isa_name(s.isa()));
   }
   return 0;
-}
-
-// Peak resident set of this process, bytes: VmHWM, which (unlike getrusage's ru_maxrss) does not
-// carry over the high-water mark of whatever process exec'd this one.
-size_t peak_rss_bytes() {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
-  if (!f) return 0;
-  char line[256];
-  size_t kb = 0;
-  while (std::fgets(line, sizeof(line), f))
-    if (std::strncmp(line, "VmHWM:", 6) == 0) kb = size_t(std::strtoull(line + 6, nullptr, 10));
-  std::fclose(f);
-  return kb * 1024;
 }
 
 int bench(const Model& model, const Args& a) {

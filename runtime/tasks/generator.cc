@@ -124,6 +124,14 @@ Status check_generation_options(const GenerationOptions& o, const GeneratorPlan&
                        o.max_new_tokens, p.positions - 1);
   TERN_CHECK_OR_RETURN(o.num_beams >= 1 && size_t(o.num_beams) <= p.beams, Code::kInvalidArgument,
                        "generate: num_beams=%d is not in 1..%zu planned for this session", o.num_beams, p.beams);
+  return check_generation_values(o);
+}
+
+Status check_generation_values(const GenerationOptions& o) {
+  TERN_CHECK_OR_RETURN(o.max_new_tokens >= 1, Code::kInvalidArgument, "generate: max_new_tokens=%d is not positive",
+                       o.max_new_tokens);
+  TERN_CHECK_OR_RETURN(o.num_beams >= 1 && o.num_beams <= kMaxBeams, Code::kUnsupported,
+                       "generate: num_beams=%d is not in 1..%d", o.num_beams, kMaxBeams);
   TERN_CHECK_OR_RETURN(o.num_return_sequences >= 1 && o.num_return_sequences <= o.num_beams,
                        Code::kInvalidArgument, "generate: num_return_sequences=%d must be in 1..num_beams=%d",
                        o.num_return_sequences, o.num_beams);
@@ -131,13 +139,33 @@ Status check_generation_options(const GenerationOptions& o, const GeneratorPlan&
                        "generate: beam sampling (do_sample with num_beams > 1) is not supported");
   TERN_CHECK_OR_RETURN(o.num_beams > 1 || o.num_return_sequences == 1, Code::kUnsupported,
                        "generate: num_return_sequences > 1 needs beam search");
-  TERN_CHECK_OR_RETURN(o.min_new_tokens >= 0 && o.no_repeat_ngram_size >= 0 && o.top_k >= 0,
-                       Code::kInvalidArgument, "generate: negative length, n-gram size or top_k");
+  TERN_CHECK_OR_RETURN(o.min_new_tokens >= 0, Code::kInvalidArgument, "generate: min_new_tokens=%d is negative",
+                       o.min_new_tokens);
+  TERN_CHECK_OR_RETURN(o.no_repeat_ngram_size >= 0, Code::kInvalidArgument,
+                       "generate: no_repeat_ngram_size=%d is negative", o.no_repeat_ngram_size);
+  TERN_CHECK_OR_RETURN(o.top_k >= 0, Code::kInvalidArgument, "generate: top_k=%d is negative", o.top_k);
   TERN_CHECK_OR_RETURN(o.temperature > 0 && std::isfinite(o.temperature), Code::kInvalidArgument,
-                       "generate: temperature must be positive");
-  TERN_CHECK_OR_RETURN(o.top_p > 0 && o.top_p <= 1, Code::kInvalidArgument, "generate: top_p must be in (0, 1]");
-  TERN_CHECK_OR_RETURN(std::isfinite(o.length_penalty), Code::kInvalidArgument, "generate: bad length_penalty");
+                       "generate: temperature=%g must be finite and positive", o.temperature);
+  TERN_CHECK_OR_RETURN(o.top_p > 0 && o.top_p <= 1, Code::kInvalidArgument, "generate: top_p=%g is not in (0, 1]",
+                       o.top_p);
+  TERN_CHECK_OR_RETURN(std::isfinite(o.length_penalty), Code::kInvalidArgument,
+                       "generate: length_penalty=%g is not finite", o.length_penalty);
   return Status();
+}
+
+GenerationOptions generation_options(const fb::GenerationConfig& g) {
+  GenerationOptions o;
+  o.max_new_tokens = g.max_new_tokens();
+  o.min_new_tokens = g.min_new_tokens();
+  o.num_beams = g.num_beams();
+  o.length_penalty = g.length_penalty();
+  o.no_repeat_ngram_size = g.no_repeat_ngram_size();
+  o.early_stopping = g.early_stopping();
+  o.do_sample = g.do_sample();
+  o.temperature = g.temperature();
+  o.top_k = g.top_k();
+  o.top_p = g.top_p();
+  return o;
 }
 
 namespace {
@@ -299,7 +327,7 @@ GenerationResult beam_search(const GenerationOptions& o, const GeneratorPlan& p,
       order[j] = i;
     }
   };
-  size_t order[64], longest = 0;
+  size_t order[kMaxBeams], longest = 0;
   for (size_t b = 0; b < batch; ++b) {
     ranked(b, order);
     for (size_t j = 0; j < R; ++j) longest = std::max(longest, size_t(hyps[b * (K + 1) + order[j]].length));
@@ -332,7 +360,6 @@ Result<GenerationResult> generate(const GenerationOptions& o, const GeneratorPla
                                   const KernelTable& kernels) {
   TERN_RETURN_IF_ERROR(check_generation_options(o, p));
   TERN_CHECK_OR_RETURN(batch >= 1 && batch <= p.batch, Code::kInvalidArgument, "generate: batch %zu not in 1..%zu", batch, p.batch);
-  TERN_CHECK_OR_RETURN(o.num_beams <= 64, Code::kUnsupported, "generate: at most 64 beams");
   if (o.num_beams > 1) return beam_search(o, p, m, kernels.log_softmax.fn, arena, batch, ids, d);
   return greedy_or_sample(o, p, m, arena, batch, ids, d);
 }

@@ -11,8 +11,12 @@
 #include "kernels/kernels.h"
 #include "tern/generation.h"
 #include "tern/status.h"
+#include "tern_generated.h"
 
 namespace tern {
+
+// Beam search keeps per-batch rankings in fixed arrays of this many entries.
+constexpr int kMaxBeams = 64;
 
 struct DecoderCallbacks {
   // Runs position `pos` for `rows` sequences with tokens ids[rows]; returns logits [rows, vocab].
@@ -46,6 +50,12 @@ Result<GenerationResult> generate(const GenerationOptions& options, const Genera
                                   const MemoryPlan& memory, uint8_t* arena, size_t batch,
                                   TokenIds ids, const DecoderCallbacks& decoder, const KernelTable& kernels);
 
+// What generate() refuses in `o` for this session's plan, then check_generation_values(o).
 Status check_generation_options(const GenerationOptions& o, const GeneratorPlan& plan);
+// What generate() refuses in `o` whatever the session. tern-convert applies it to the generation
+// defaults it writes, so that a blob never carries defaults generate() would refuse.
+Status check_generation_values(const GenerationOptions& o);
+// A blob's generation defaults (generation config or task) as options, unclamped.
+GenerationOptions generation_options(const fb::GenerationConfig& g);
 
 }  // namespace tern

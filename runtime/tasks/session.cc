@@ -78,7 +78,7 @@ Status check_options(const ModelImpl& m, const SessionOptions& o) {
   TERN_CHECK_OR_RETURN(o.threads >= 1 && o.threads <= 256, Code::kInvalidArgument,
                        "session: threads=%zu is not in 1..256", o.threads);
   TERN_CHECK_OR_RETURN(o.max_new_tokens >= 1 && o.max_new_tokens <= 65536 && o.max_beams >= 1 &&
-                           o.max_beams <= 64,
+                           o.max_beams <= size_t(kMaxBeams),
                        Code::kInvalidArgument, "session: max_new_tokens=%zu or max_beams=%zu out of range",
                        o.max_new_tokens, o.max_beams);
   int positions = m.arch == Arch::kT5 ? 0 : m.encoder.max_position_embeddings;
@@ -415,24 +415,12 @@ Status Session::generate(const std::string_view* texts, size_t count, const Gene
 const Generated& Session::generated() const { return impl_->generated; }
 
 GenerationOptions Session::generation_defaults(std::string_view text) const {
-  GenerationOptions o;
   const fb::Model& fm = impl_->model->blob.model();
   const fb::GenerationConfig* g = fm.generation();
   if (fm.tasks())
     for (const fb::GenerationConfig* t : *fm.tasks())
       if (t->prefix() && t->prefix()->size() > 0 && text.substr(0, t->prefix()->size()) == t->prefix()->string_view()) g = t;
-  if (g) {
-    o.max_new_tokens = g->max_new_tokens();
-    o.min_new_tokens = g->min_new_tokens();
-    o.num_beams = g->num_beams();
-    o.length_penalty = g->length_penalty();
-    o.no_repeat_ngram_size = g->no_repeat_ngram_size();
-    o.early_stopping = g->early_stopping();
-    o.do_sample = g->do_sample();
-    o.temperature = g->temperature();
-    o.top_k = g->top_k();
-    o.top_p = g->top_p();
-  }
+  GenerationOptions o = g ? generation_options(*g) : GenerationOptions();
   o.max_new_tokens = std::max(1, std::min(o.max_new_tokens, int(impl_->options.max_new_tokens)));
   o.num_beams = std::max(1, std::min(o.num_beams, int(impl_->options.max_beams)));
   return o;
