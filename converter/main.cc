@@ -83,11 +83,13 @@ std::string dir_of(const std::string& src) {
 
 std::string detect_arch(const tc::JsonFields& c) {
   const std::string type = c.string_or("model_type", "");
-  if (type == "bert") return "bert";
+  for (const char* encoder : {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "albert"})
+    if (type == encoder) return "bert";
   if (type == "t5") return "t5";
   if (c.string_or("architecture", "") == "TorchEncoderClassifier" || (c.has("d_model") && c.has("nhead")))
     return "torch-encoder";
-  throw tc::ConvertError(c.where() + ": cannot tell the architecture (model_type '" + type + "'); pass --arch");
+  throw tc::ConvertError(c.field("model_type") + " is '" + type + "': tern converts the encoders " + tc::kFamilyList +
+                         ", t5, and torch nn.TransformerEncoder classifiers");
 }
 
 int run(const Args& a) {
@@ -114,7 +116,7 @@ int run(const Args& a) {
   tc::ModelSpec spec;
   std::unique_ptr<tern::fb::TokenizerT> tokenizer;
   if (arch == "bert" || arch == "torch-encoder") {
-    spec = arch == "bert" ? tc::bert_spec(config, tensors) : tc::torch_encoder_spec(config, tensors);
+    spec = arch == "bert" ? tc::encoder_spec(config, tensors, dir) : tc::torch_encoder_spec(config, tensors);
     tokenizer = tc::read_wordpiece(dir, &spec.notes);
     if (tokenizer && int64_t(tokenizer->wordpiece->vocab.size()) > spec.encoder.vocab_size)
       throw tc::ConvertError(dir + "/vocab.txt: " + std::to_string(tokenizer->wordpiece->vocab.size()) +

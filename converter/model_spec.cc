@@ -136,12 +136,14 @@ std::vector<std::string> labels_of(const JsonFields& c, int fallback_count) {
   return labels;
 }
 
+// Hugging Face's activation names (ACT2FN) that tern runs.
 fb::Activation activation_of(const std::string& act, const std::string& field) {
   if (act == "gelu") return fb::Activation::GeluErf;
   if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast")
     return fb::Activation::GeluTanh;
   if (act == "relu") return fb::Activation::Relu;
-  throw ConvertError(field + " is '" + act + "', not supported (gelu, gelu_new, relu)");
+  if (act == "tanh") return fb::Activation::Tanh;
+  throw ConvertError(field + " is '" + act + "', not supported (gelu, gelu_new, gelu_fast, gelu_pytorch_tanh, relu, tanh)");
 }
 
 // Old hub checkpoints name LayerNorm parameters gamma/beta.
@@ -163,42 +165,140 @@ void rename_old_layer_norms(TensorMap& t) {
 
 }  // namespace
 
-ModelSpec bert_spec(const JsonFields& c, TensorMap& src) {
-  rename_old_layer_norms(src);
-  ModelSpec spec;
-  spec.arch = fb::Arch::Bert;
-  const std::string pos_type = c.string_or("position_embedding_type", "absolute");
-  if (pos_type != "absolute")
-    throw ConvertError(c.field("position_embedding_type") + " is '" + pos_type + "', not supported (absolute)");
-  auto& e = spec.encoder;
-  e.vocab_size = c.integer("vocab_size", 1);
-  e.hidden_size = c.integer("hidden_size", 1);
-  e.num_layers = c.integer("num_hidden_layers", 1);
-  e.num_heads = c.integer("num_attention_heads", 1);
-  e.intermediate_size = c.integer("intermediate_size", 1);
-  e.max_position_embeddings = c.integer("max_position_embeddings", 1);
-  e.type_vocab_size = c.integer_or("type_vocab_size", 2, 0);
-  e.layer_norm_eps = c.number_or("layer_norm_eps", 1e-12f, norm_epsilon, "a number in (0, 1)");
-  e.activation = activation_of(c.string_or("hidden_act", "gelu"), c.field("hidden_act"));
-  e.embedding_norm = true;
-  e.pooler = true;
-  e.pad_token_id = c.integer_or("pad_token_id", 0);
-  if (e.hidden_size % e.num_heads)
-    throw ConvertError(c.field("num_attention_heads") + " is " + std::to_string(e.num_heads) +
-                       ", which does not divide hidden_size " + std::to_string(e.hidden_size));
-  spec.labels = labels_of(c, 2);
-  e.num_labels = int(spec.labels.size());
-  const int64_t H = e.hidden_size, I = e.intermediate_size;
+namespace {
 
-  SpecBuilder b(src, spec);
-  b.ignore("bert.embeddings.position_ids", "a buffer of 0..max_position-1, recomputed at run time");
-  b.embedding("embed.word", "bert.embeddings.word_embeddings.weight", e.vocab_size, H);
-  b.embedding("embed.position", "bert.embeddings.position_embeddings.weight", e.max_position_embeddings, H);
-  if (e.type_vocab_size > 0)
-    b.embedding("embed.token_type", "bert.embeddings.token_type_embeddings.weight", e.type_vocab_size, H);
-  b.norm("embed.norm", "bert.embeddings.LayerNorm", H);
-  for (int l = 0; l < e.num_layers; ++l) {
-    const std::string s = "bert.encoder.layer." + std::to_string(l), d = "layers." + std::to_string(l);
+// The Hugging Face encoder families tern maps onto its one encoder. They differ in config key
+// names, checkpoint tensor names, how positions are numbered and what the classification head is.
+enum class Family { kBert, kDistilBert, kRoberta, kElectra, kAlbert };
+
+struct FamilyInfo {
+  const char* model_type;
+  Family family;
+  const char* prefix;  // of the base model's tensors in a *ForSequenceClassification checkpoint
+};
+
+constexpr FamilyInfo kFamilies[] = {
+    {"bert", Family::kBert, "bert."},          {"distilbert", Family::kDistilBert, "distilbert."},
+    {"roberta", Family::kRoberta, "roberta."}, {"xlm-roberta", Family::kRoberta, "roberta."},
+    {"electra", Family::kElectra, "electra."}, {"albert", Family::kAlbert, "albert."},
+};
+
+// The task: from sentence-transformers' files when the folder has them (modules.json), else from
+// config.json's architectures and problem_type, as transformers' text-classification pipeline
+// reads them (sigmoid for multi-label or a single label, none for regression, else softmax).
+void read_head(const JsonFields& c, const std::string& dir, fb::EncoderConfigT* e, std::vector<std::string>* notes) {
+  const std::string modules_path = dir + "/modules.json";
+  if (file_exists(modules_path)) {
+    e->head = fb::Head::Embedding;
+    const nlohmann::json modules = read_json(modules_path);
+    std::string pooling_dir;
+    for (const nlohmann::json& m : modules) {
+      const JsonFields f(m, modules_path);
+      const std::string type = f.string_or("type", "");
+      if (type == "sentence_transformers.models.Pooling") pooling_dir = dir + "/" + f.string_or("path", "");
+      else if (type == "sentence_transformers.models.Normalize") e->normalize = true;
+      else if (type != "sentence_transformers.models.Transformer")
+        throw ConvertError(modules_path + ": module '" + type + "' is not supported (Transformer, Pooling, Normalize)");
+    }
+    e->pooling = fb::Pooling::Mean;
+    if (!pooling_dir.empty()) {
+      const std::string path = pooling_dir + "/config.json";
+      const nlohmann::json pj = read_json(path);
+      const JsonFields p(pj, path);
+      const bool mean = p.boolean_or("pooling_mode_mean_tokens", false), cls = p.boolean_or("pooling_mode_cls_token", false);
+      for (const char* other : {"pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
+                                "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"})
+        if (p.boolean_or(other, false)) throw ConvertError(p.field(other) + " is true, not supported (mean or cls pooling)");
+      if (mean == cls) throw ConvertError(path + ": exactly one of pooling_mode_mean_tokens and pooling_mode_cls_token must be true");
+      e->pooling = mean ? fb::Pooling::Mean : fb::Pooling::FirstToken;
+    }
+    return;
+  }
+  std::string arch;
+  if (c.has("architectures") && c.json()["architectures"].is_array() && !c.json()["architectures"].empty() &&
+      c.json()["architectures"][0].is_string())
+    arch = c.json()["architectures"][0].get<std::string>();
+  auto ends_with = [&](const std::string& s) { return arch.size() >= s.size() && arch.compare(arch.size() - s.size(), s.size(), s) == 0; };
+  if (ends_with("ForTokenClassification")) {
+    e->head = fb::Head::TokenClassification;
+  } else if (ends_with("ForSequenceClassification")) {
+    e->head = fb::Head::SequenceClassification;
+  } else {
+    e->head = fb::Head::Embedding;
+    e->pooling = fb::Pooling::Mean;
+    notes->push_back("architecture '" + arch + "' has no task head and the folder no modules.json: the model gives "
+                     "mean-pooled embeddings");
+    return;
+  }
+  const std::string problem = c.string_or("problem_type", "");
+  if (problem == "regression") e->label_output = fb::LabelOutput::Raw;
+  else if (problem == "multi_label_classification") e->label_output = fb::LabelOutput::Sigmoid;
+  else if (problem == "single_label_classification" || problem.empty()) e->label_output = fb::LabelOutput::Softmax;
+  else throw ConvertError(c.field("problem_type") + " is '" + problem + "', not supported");
+  if (problem.empty() && e->head == fb::Head::SequenceClassification && c.integer_or("num_labels", 0) == 1)
+    e->label_output = fb::LabelOutput::Sigmoid;
+}
+
+// Hyperparameters under each family's key names.
+void read_dims(const JsonFields& c, Family family, fb::EncoderConfigT* e) {
+  const bool distil = family == Family::kDistilBert;
+  e->vocab_size = c.integer("vocab_size", 1);
+  e->hidden_size = c.integer(distil ? "dim" : "hidden_size", 1);
+  e->num_layers = c.integer(distil ? "n_layers" : "num_hidden_layers", 1);
+  e->num_heads = c.integer(distil ? "n_heads" : "num_attention_heads", 1);
+  e->intermediate_size = c.integer(distil ? "hidden_dim" : "intermediate_size", 1);
+  e->max_position_embeddings = c.integer("max_position_embeddings", 1);
+  e->type_vocab_size = distil ? 0 : c.integer_or("type_vocab_size", 2, 0);
+  // DistilBERT's LayerNorms use a fixed eps of 1e-12; the others read layer_norm_eps.
+  e->layer_norm_eps = distil ? 1e-12f : c.number_or("layer_norm_eps", 1e-12f, norm_epsilon, "a number in (0, 1)");
+  const char* act_key = distil ? "activation" : "hidden_act";
+  e->activation = activation_of(c.string_or(act_key, "gelu"), c.field(act_key));
+  e->pad_token_id = c.integer_or("pad_token_id", family == Family::kRoberta ? 1 : 0, 0);
+  if (family == Family::kElectra || family == Family::kAlbert)
+    e->embedding_size = c.integer_or("embedding_size", family == Family::kAlbert ? 128 : e->hidden_size, 1);
+  if (family == Family::kAlbert) {
+    e->num_layer_groups = c.integer_or("num_hidden_groups", 1, 1, e->num_layers);
+    if (e->num_layers % e->num_layer_groups)
+      throw ConvertError(c.field("num_hidden_groups") + " is " + std::to_string(e->num_layer_groups) +
+                         ", which does not divide num_hidden_layers " + std::to_string(e->num_layers));
+    c.integer_or("inner_group_num", 1, 1, 1);  // several layers per group: not supported
+  }
+  if (!distil) {
+    const std::string pos_type = c.string_or("position_embedding_type", "absolute");
+    if (pos_type != "absolute")
+      throw ConvertError(c.field("position_embedding_type") + " is '" + pos_type + "', not supported (absolute)");
+  }
+  if (e->hidden_size % e->num_heads)
+    throw ConvertError(c.field(distil ? "n_heads" : "num_attention_heads") + " is " + std::to_string(e->num_heads) +
+                       ", which does not divide the hidden size " + std::to_string(e->hidden_size));
+  // RoBERTa numbers positions after the padding id, so it has pad + 1 fewer usable positions.
+  e->positions_from_padding = family == Family::kRoberta;
+  if (e->positions_from_padding && e->pad_token_id + 2 > e->max_position_embeddings)
+    throw ConvertError(c.field("pad_token_id") + " is " + std::to_string(e->pad_token_id) +
+                       ", which leaves no position below max_position_embeddings");
+}
+
+// One transformer layer's tensors, under each family's names.
+void map_layer(SpecBuilder& b, Family family, const std::string& base, int l, int64_t H, int64_t I) {
+  const std::string d = "layers." + std::to_string(l), n = std::to_string(l);
+  if (family == Family::kDistilBert) {
+    const std::string s = base + "transformer.layer." + n;
+    b.linear(d + ".attn.qkv", {s + ".attention.q_lin", s + ".attention.k_lin", s + ".attention.v_lin"}, H, H);
+    b.linear(d + ".attn.out", {s + ".attention.out_lin"}, H, H);
+    b.norm(d + ".attn.norm", s + ".sa_layer_norm", H);
+    b.linear(d + ".ffn.in", {s + ".ffn.lin1"}, I, H);
+    b.linear(d + ".ffn.out", {s + ".ffn.lin2"}, H, I);
+    b.norm(d + ".ffn.norm", s + ".output_layer_norm", H);
+  } else if (family == Family::kAlbert) {  // layer groups, each of one layer
+    const std::string s = base + "encoder.albert_layer_groups." + n + ".albert_layers.0";
+    b.linear(d + ".attn.qkv", {s + ".attention.query", s + ".attention.key", s + ".attention.value"}, H, H);
+    b.linear(d + ".attn.out", {s + ".attention.dense"}, H, H);
+    b.norm(d + ".attn.norm", s + ".attention.LayerNorm", H);
+    b.linear(d + ".ffn.in", {s + ".ffn"}, I, H);
+    b.linear(d + ".ffn.out", {s + ".ffn_output"}, H, I);
+    b.norm(d + ".ffn.norm", s + ".full_layer_layer_norm", H);
+  } else {
+    const std::string s = base + "encoder.layer." + n;
     b.linear(d + ".attn.qkv", {s + ".attention.self.query", s + ".attention.self.key", s + ".attention.self.value"}, H, H);
     b.linear(d + ".attn.out", {s + ".attention.output.dense"}, H, H);
     b.norm(d + ".attn.norm", s + ".attention.output.LayerNorm", H);
@@ -206,8 +306,76 @@ ModelSpec bert_spec(const JsonFields& c, TensorMap& src) {
     b.linear(d + ".ffn.out", {s + ".output.dense"}, H, I);
     b.norm(d + ".ffn.norm", s + ".output.LayerNorm", H);
   }
-  b.linear("pooler", {"bert.pooler.dense"}, H, H);
-  b.linear("classifier", {"classifier"}, e.num_labels, H);
+}
+
+// The sequence-classification head: a dense layer with its activation on the first token
+// (BERT's and ALBERT's pooler, DistilBERT's pre_classifier, RoBERTa's and ELECTRA's
+// classifier.dense), then the output layer.
+void map_sequence_head(SpecBuilder& b, Family family, const std::string& base, fb::EncoderConfigT* e) {
+  const int64_t H = e->hidden_size, labels = e->num_labels;
+  e->pooler = true;
+  switch (family) {
+    case Family::kBert:
+    case Family::kAlbert:
+      b.linear("pooler", {base + (family == Family::kBert ? "pooler.dense" : "pooler")}, H, H);
+      b.linear("classifier", {"classifier"}, labels, H);
+      return;
+    case Family::kDistilBert:
+      e->pooler_activation = fb::Activation::Relu;
+      b.linear("pooler", {"pre_classifier"}, H, H);
+      b.linear("classifier", {"classifier"}, labels, H);
+      return;
+    case Family::kRoberta:
+    case Family::kElectra:
+      if (family == Family::kElectra) e->pooler_activation = fb::Activation::GeluErf;
+      b.linear("pooler", {"classifier.dense"}, H, H);
+      b.linear("classifier", {"classifier.out_proj"}, labels, H);
+      return;
+  }
+}
+
+}  // namespace
+
+ModelSpec encoder_spec(const JsonFields& c, TensorMap& src, const std::string& dir) {
+  rename_old_layer_norms(src);
+  const std::string type = c.string_or("model_type", "bert");
+  const FamilyInfo* info = nullptr;
+  for (const FamilyInfo& f : kFamilies)
+    if (type == f.model_type) info = &f;
+  if (!info) throw ConvertError(c.field("model_type") + " is '" + type + "', not an encoder tern runs " + kFamilyList);
+  ModelSpec spec;
+  spec.arch = fb::Arch::Bert;
+  auto& e = spec.encoder;
+  const Family family = info->family;
+  read_dims(c, family, &e);
+  read_head(c, dir, &e, &spec.notes);
+  e.embedding_norm = true;
+  if (e.head != fb::Head::Embedding) {
+    spec.labels = labels_of(c, 2);
+    e.num_labels = int(spec.labels.size());
+  }
+  const int64_t H = e.hidden_size, I = e.intermediate_size, E = e.embedding_size ? e.embedding_size : H;
+  // A base model saved on its own (sentence-transformers, BertModel) has no family prefix.
+  const std::string base = src.count(std::string(info->prefix) + "embeddings.word_embeddings.weight") ? info->prefix : "";
+
+  SpecBuilder b(src, spec);
+  b.ignore(base + "embeddings.position_ids", "a buffer of 0..max_position-1, recomputed at run time");
+  b.embedding("embed.word", base + "embeddings.word_embeddings.weight", e.vocab_size, E);
+  b.embedding("embed.position", base + "embeddings.position_embeddings.weight", e.max_position_embeddings, E);
+  if (e.type_vocab_size > 0)
+    b.embedding("embed.token_type", base + "embeddings.token_type_embeddings.weight", e.type_vocab_size, E);
+  b.norm("embed.norm", base + "embeddings.LayerNorm", E);
+  if (E != H)
+    b.linear("embed.project", {base + (family == Family::kAlbert ? "encoder.embedding_hidden_mapping_in" : "embeddings_project")}, H, E);
+  const int layers = e.num_layer_groups ? e.num_layer_groups : e.num_layers;
+  for (int l = 0; l < layers; ++l) map_layer(b, family, base, l, H, I);
+  if (e.head == fb::Head::SequenceClassification) {
+    map_sequence_head(b, family, base, &e);
+  } else {
+    for (const char* p : {"pooler.dense.weight", "pooler.dense.bias", "pooler.weight", "pooler.bias"})
+      b.ignore(base + p, "the pooler, which this task does not use");
+    if (e.head == fb::Head::TokenClassification) b.linear("classifier", {"classifier"}, e.num_labels, H);
+  }
   b.finish();
   return spec;
 }

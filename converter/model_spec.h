@@ -35,7 +35,12 @@ struct ModelSpec {
   std::vector<std::string> notes;  // printed by the converter (ignored keys and why)
 };
 
-ModelSpec bert_spec(const JsonFields& config, TensorMap& tensors);
+// The Hugging Face encoder families (config.json model_type bert, distilbert, roberta, xlm-roberta,
+// electra, albert), with a sequence or token classification head, or as an embedder when `dir`
+// holds sentence-transformers' modules.json.
+ModelSpec encoder_spec(const JsonFields& config, TensorMap& tensors, const std::string& dir);
+// For messages: what encoder_spec takes.
+constexpr const char kFamilyList[] = "(bert, distilbert, roberta, xlm-roberta, electra, albert)";
 ModelSpec torch_encoder_spec(const JsonFields& config, TensorMap& tensors);
 // `generation` is generation_config.json (may be an empty object).
 ModelSpec t5_spec(const JsonFields& config, const JsonFields& generation, TensorMap& tensors);

@@ -52,31 +52,6 @@ std::unique_ptr<Session> run_case(const Model& model, const Case& c, Isa isa, bo
   return std::move(session.value());
 }
 
-const float* output(const Session& s, const std::string& name, size_t expect_count) {
-  const OutputTensor* t = const_cast<Session&>(s).find_output(name);
-  REQUIRE_MESSAGE(t != nullptr, "no output ", name);
-  size_t count = 1;
-  for (int i = 0; i < t->rank; ++i) count *= size_t(t->shape[i]);
-  REQUIRE(count == expect_count);
-  return t->data;
-}
-
-void check_close(const float* got, const std::vector<float>& ref, const std::string& what) {
-  float ref_max = 0, diff = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    ref_max = std::fmax(ref_max, std::fabs(ref[i]));
-    diff = std::fmax(diff, std::fabs(ref[i] - got[i]));
-  }
-  const float tol = 1e-4f * std::fmax(1.0f, ref_max);
-  CHECK_MESSAGE(diff <= tol, what, ": max |diff| ", diff, " > ", tol);
-}
-
-double rel_l2(const float* got, const std::vector<float>& ref) {
-  double e = 0, r = 0;
-  for (size_t i = 0; i < ref.size(); ++i) e += double(got[i] - ref[i]) * (got[i] - ref[i]), r += double(ref[i]) * ref[i];
-  return std::sqrt(e / r);
-}
-
 std::unique_ptr<Model> load(const std::string& path) {
   auto m = Model::load(path.c_str());
   REQUIRE_MESSAGE(m.ok(), m.status().message());

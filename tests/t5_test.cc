@@ -65,26 +65,8 @@ Status run_teacher_forced(Session& s, const Fixture& f) {
   return s.run(in);
 }
 
-std::vector<float> slice(const cli::NpyArray& a, size_t i) {
-  const size_t n = a.floats.size() / size_t(a.shape[0]);
-  return std::vector<float>(a.floats.begin() + long(i * n), a.floats.begin() + long((i + 1) * n));
-}
-
 void check_close(const Session& s, const std::string& name, const std::vector<float>& ref) {
-  const OutputTensor* t = s.find_output(name);
-  REQUIRE_MESSAGE(t != nullptr, "no output ", name);
-  float ref_max = 0, diff = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    ref_max = std::fmax(ref_max, std::fabs(ref[i]));
-    diff = std::fmax(diff, std::fabs(ref[i] - t->data[i]));
-  }
-  CHECK_MESSAGE(diff <= 1e-4f * std::fmax(1.0f, ref_max), name, ": max |diff| ", diff);
-}
-
-double rel_l2(const float* got, const std::vector<float>& ref) {
-  double e = 0, r = 0;
-  for (size_t i = 0; i < ref.size(); ++i) e += double(got[i] - ref[i]) * (got[i] - ref[i]), r += double(ref[i]) * ref[i];
-  return std::sqrt(e / r);
+  test::check_close(output(s, name, ref.size()), ref, name);
 }
 
 void check_generation(Session& s, const Fixture& f, const std::string& dir, const char* golden,

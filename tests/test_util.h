@@ -5,6 +5,7 @@
 
 #include "cli/npy.h"
 #include "kernels/kernels.h"
+#include "tern/session.h"
 
 namespace tern::test {
 
@@ -15,6 +16,15 @@ inline std::string blob(const std::string& name) { return std::string(TERN_TEST_
 std::vector<Isa> runnable_isas();
 
 cli::NpyArray load_npy(const std::string& path);
+
+// Entry i of an array stacked on its first axis (hidden_states [L+1, ...]).
+std::vector<float> slice(const cli::NpyArray& a, size_t i);
+// A session output's data, required to exist with expect_count elements.
+const float* output(const Session& s, const std::string& name, size_t expect_count);
+// Checks every |got - ref| <= 1e-4 * max(1, max |ref|).
+void check_close(const float* got, const std::vector<float>& ref, const std::string& what);
+// ||got - ref|| / ||ref||.
+double rel_l2(const float* got, const std::vector<float>& ref);
 std::vector<uint8_t> read_file(const std::string& path);
 
 }  // namespace tern::test

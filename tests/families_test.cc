@@ -1,0 +1,159 @@
+// The encoder families beyond BERT against Hugging Face (tests/data/<case>, made with the real
+// transformers classes): every output of every case, from both checkpoint formats, within 1e-4
+// with f32 weights; with int8 weights no further from fp32 than PyTorch's dynamic int8, same labels.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tern/model.h"
+#include "tern/session.h"
+#include "test_util.h"
+
+using namespace tern;
+using namespace tern::test;
+
+namespace {
+
+const char* const kCases[] = {"distilbert_cls", "roberta_cls",  "xlmr_cls",    "electra_cls",
+                              "albert_cls",     "bert_embed",   "bert_tokcls", "bert_multilabel"};
+const char* const kFormats[] = {"zip", "safetensors"};
+// tern output name -> golden file; only those the case has are compared.
+const char* const kOutputs[] = {"logits", "last_hidden_state", "pooler_output", "sentence_embedding"};
+
+bool exists(const std::string& path) { return std::ifstream(path).good(); }
+
+std::unique_ptr<Session> run_case(const Model& model, const std::string& fixture, Isa isa, bool all_outputs) {
+  const std::string in = data(fixture + "/inputs/");
+  cli::NpyArray ids = load_npy(in + "input_ids.npy"), mask = load_npy(in + "attention_mask.npy"), types;
+  const bool has_types = exists(in + "token_type_ids.npy");
+  if (has_types) types = load_npy(in + "token_type_ids.npy");
+  SessionOptions o;
+  o.max_batch = size_t(ids.shape[0]);
+  o.max_seq = size_t(ids.shape[1]);
+  o.isa = isa;
+  o.output_hidden_states = o.output_attentions = all_outputs;
+  auto session = Session::create(model, o);
+  REQUIRE_MESSAGE(session.ok(), session.status().message());
+  Inputs inputs;
+  inputs.batch = o.max_batch;
+  inputs.seq = o.max_seq;
+  inputs.input_ids = ids.ints.data();
+  inputs.attention_mask = mask.ints.data();
+  inputs.token_type_ids = has_types ? types.ints.data() : nullptr;
+  const Status s = session.value()->run(inputs);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  return std::move(session.value());
+}
+
+std::unique_ptr<Model> load(const std::string& name) {
+  auto m = Model::load(blob(name).c_str());
+  REQUIRE_MESSAGE(m.ok(), m.status().message());
+  return std::move(m.value());
+}
+
+// Each row's arg-max, over the rows the attention mask keeps (token classification: every token).
+std::vector<size_t> labels_of(const float* logits, size_t rows, size_t labels, const std::vector<int64_t>& keep) {
+  std::vector<size_t> out;
+  for (size_t r = 0; r < rows; ++r) {
+    if (!keep.empty() && !keep[r]) continue;
+    size_t best = 0;
+    for (size_t j = 1; j < labels; ++j)
+      if (logits[r * labels + j] > logits[r * labels + best]) best = j;
+    out.push_back(best);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("families") {
+  TEST_CASE("f32 weights: every output of every family within 1e-4 of Hugging Face") {
+    for (const char* fixture : kCases)
+      for (const char* format : kFormats)
+        for (Isa isa : runnable_isas()) {
+          const std::string name = std::string(fixture) + "_" + format + "_f32.tern";
+          CAPTURE(name);
+          CAPTURE(isa_name(isa));
+          auto model = load(name);
+          auto s = run_case(*model, fixture, isa, true);
+          const std::string dir = data(std::string(fixture) + "/fp32/");
+          size_t compared = 0;
+          for (const char* out : kOutputs) {
+            if (!exists(dir + out + ".npy")) continue;
+            auto ref = load_npy(dir + out + ".npy");
+            check_close(output(*s, out, ref.floats.size()), ref.floats, out);
+            ++compared;
+          }
+          CHECK(compared >= 2);
+          for (const char* stacked : {"hidden_states", "attentions"}) {
+            if (!exists(dir + stacked + ".npy")) continue;
+            auto ref = load_npy(dir + stacked + ".npy");  // [layers (+1), ...]
+            const size_t n = size_t(ref.shape[0]), each = ref.floats.size() / n;
+            for (size_t l = 0; l < n; ++l)
+              check_close(output(*s, std::string(stacked) + "." + std::to_string(l), each), slice(ref, l), stacked);
+          }
+        }
+  }
+
+  TEST_CASE("int8 weights: no further from fp32 than PyTorch's dynamic int8, same labels") {
+    for (const char* fixture : kCases) {
+      std::ifstream mf(data(std::string(fixture) + "/meta.json"));
+      const nlohmann::json meta = nlohmann::json::parse(mf);
+      const nlohmann::json& torch_err = meta["int8_onednn"]["err_vs_fp32"];
+      const auto mask = load_npy(data(std::string(fixture) + "/inputs/attention_mask.npy"));
+      for (const char* format : kFormats)
+        for (Isa isa : runnable_isas()) {
+          const std::string name = std::string(fixture) + "_" + format + "_int8.tern";
+          CAPTURE(name);
+          CAPTURE(isa_name(isa));
+          auto model = load(name);
+          auto s = run_case(*model, fixture, isa, false);
+          const std::string dir = data(std::string(fixture) + "/fp32/");
+          for (const char* out : kOutputs) {
+            if (!exists(dir + out + ".npy") || !torch_err.contains(out)) continue;
+            auto ref = load_npy(dir + out + ".npy");
+            const double ours = rel_l2(output(*s, out, ref.floats.size()), ref.floats);
+            const double theirs = torch_err[out]["rel_l2"].get<double>();
+            CHECK_MESSAGE(ours <= theirs, std::string(out), ": tern int8 rel L2 ", ours, " > PyTorch int8 ", theirs);
+            MESSAGE(name, " ", std::string(out), ": rel L2 ", ours, " (PyTorch int8 ", theirs, ")");
+          }
+          if (!exists(dir + "logits.npy")) continue;
+          auto ref = load_npy(dir + "logits.npy");
+          const size_t labels = size_t(ref.shape.back()), rows = ref.floats.size() / labels;
+          const std::vector<int64_t> keep = rows == mask.ints.size() ? mask.ints : std::vector<int64_t>();
+          CHECK(labels_of(output(*s, "logits", ref.floats.size()), rows, labels, keep) ==
+                labels_of(ref.floats.data(), rows, labels, keep));
+        }
+    }
+  }
+
+  TEST_CASE("multi-label classification gives independent sigmoid probabilities") {
+    auto model = load("bert_multilabel_zip_f32.tern");
+    std::ifstream mf(data("bert_multilabel/meta.json"));
+    const nlohmann::json texts = nlohmann::json::parse(mf)["inputs"]["texts"];
+    std::vector<std::string> a, b;
+    for (const auto& pair : texts) a.push_back(pair[0]), b.push_back(pair[1]);
+    const std::vector<std::string_view> va(a.begin(), a.end()), vb(b.begin(), b.end());
+    SessionOptions o;
+    o.max_batch = va.size();
+    auto s = Session::create(*model, o);
+    REQUIRE(s.ok());
+    REQUIRE(s.value()->classify(va.data(), vb.data(), va.size()).ok());
+    const auto ref = load_npy(data("bert_multilabel/fp32/probabilities.npy"));
+    const size_t labels = model->num_labels();
+    std::vector<float> got;
+    for (size_t i = 0; i < va.size(); ++i) got.insert(got.end(), s.value()->probabilities(i), s.value()->probabilities(i) + labels);
+    check_close(got.data(), ref.floats, "probabilities");
+  }
+
+  TEST_CASE("a task the model has no head for is refused") {
+    auto embed = load("bert_embed_zip_f32.tern");
+    auto s = Session::create(*embed, SessionOptions());
+    REQUIRE(s.ok());
+    const std::string_view text = "Hello world!";
+    CHECK(s.value()->classify(&text, nullptr, 1).code() == Code::kInvalidArgument);
+  }
+}
