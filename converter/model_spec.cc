@@ -469,12 +469,11 @@ ModelSpec t5_spec(const JsonFields& c, const JsonFields& generation, TensorMap& 
   t.relative_attention_num_buckets = c.integer_or("relative_attention_num_buckets", 32, 2);
   t.relative_attention_max_distance = c.integer_or("relative_attention_max_distance", 128, 2);
   t.layer_norm_epsilon = c.number_or("layer_norm_epsilon", 1e-6f, norm_epsilon, "a number in (0, 1)");
-  std::string proj = c.string_or("feed_forward_proj", "relu");
+  // As transformers' T5Config: "[gated-]ACT" with any activation name, except that "gated-gelu"
+  // means the tanh approximation (gelu_new) while a plain "gelu" is the exact erf GELU.
+  const std::string proj = c.string_or("feed_forward_proj", "relu");
   t.gated = proj.rfind("gated-", 0) == 0;
-  std::string act = t.gated ? proj.substr(6) : proj;
-  if (act == "gelu") act = "gelu_new";  // what transformers' T5Config does for gated-gelu
-  if (act != "relu" && act != "gelu_new")
-    throw ConvertError(c.field("feed_forward_proj") + " is '" + proj + "', not supported (relu, gated-gelu)");
+  const std::string act = proj == "gated-gelu" ? "gelu_new" : t.gated ? proj.substr(6) : proj;
   t.activation = activation_of(act, c.field("feed_forward_proj"));
   t.tied_embeddings = c.boolean_or("tie_word_embeddings", true);
   t.decoder_start_token_id = c.integer_or("decoder_start_token_id", 0, 0, t.vocab_size - 1);

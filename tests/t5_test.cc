@@ -16,11 +16,13 @@ using namespace tern::test;
 
 namespace {
 
-const char* const kCases[] = {"t5_tiny", "t5_v11_tiny"};
+// v1.0 (ReLU, tied), v1.1 (gated-gelu: the tanh GELU, untied), and "gelu" (the erf GELU, tied).
+const char* const kCases[] = {"t5_tiny", "t5_v11_tiny", "t5_gelu"};
 
 std::vector<std::string> formats(const std::string& c) {
   if (c == "t5_tiny") return {"zip", "safetensors", "legacy", "oldstyle"};
-  return {"zip", "safetensors", "legacy"};
+  if (c == "t5_v11_tiny") return {"zip", "safetensors", "legacy"};
+  return {"zip", "safetensors"};
 }
 
 std::unique_ptr<Model> load(const std::string& name) {

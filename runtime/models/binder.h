@@ -8,8 +8,31 @@
 
 #include "format/blob.h"
 #include "ops/ops.h"
+#include "tern/model.h"
 
 namespace tern {
+
+// A blob's activation as the runtime's, refused when unknown or without kernels.
+inline Status activation_from(fb::Activation a, Activation* out) {
+  TERN_CHECK_OR_RETURN(a >= fb::Activation::MIN && a <= fb::Activation::MAX, Code::kInvalidModel,
+                       "config: unknown activation %d", int(a));
+  TERN_CHECK_OR_RETURN(a != fb::Activation::Silu, Code::kUnsupported,
+                       "config: the silu activation is not supported by this runtime");
+  *out = Activation(int(a));
+  return Status();
+}
+
+// The GEMM epilogue that applies an activation.
+inline Epilogue epilogue_of(Activation a) {
+  switch (a) {
+    case Activation::kGeluErf: return Epilogue::kGeluErf;
+    case Activation::kGeluTanh: return Epilogue::kGeluTanh;
+    case Activation::kRelu: return Epilogue::kRelu;
+    case Activation::kTanh: return Epilogue::kTanh;
+    case Activation::kSilu: break;  // refused by activation_from()
+  }
+  return Epilogue::kNone;
+}
 
 class Binder {
  public:

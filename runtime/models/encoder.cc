@@ -69,14 +69,8 @@ Status read_config(const fb::EncoderConfig* c, EncoderConfig* out) {
                        "config: num_labels=%d is out of range", e.num_labels);
   TERN_CHECK_OR_RETURN(e.layer_norm_eps > 0 && e.layer_norm_eps < 1, Code::kInvalidModel,
                        "config: layer_norm_eps=%g is out of range", e.layer_norm_eps);
-  auto known = [](fb::Activation a) { return a >= fb::Activation::MIN && a <= fb::Activation::MAX; };
-  TERN_CHECK_OR_RETURN(known(c->activation()) && known(c->pooler_activation()), Code::kInvalidModel,
-                       "config: unknown activation %d or %d", int(c->activation()), int(c->pooler_activation()));
-  e.activation = Activation(int(c->activation()));
-  e.pooler_activation = Activation(int(c->pooler_activation()));
-  TERN_CHECK_OR_RETURN(e.activation != Activation::kSilu && e.pooler_activation != Activation::kSilu,
-                       Code::kUnsupported, "config: the silu activation is not supported by this runtime");
-  return Status();
+  TERN_RETURN_IF_ERROR(activation_from(c->activation(), &e.activation));
+  return activation_from(c->pooler_activation(), &e.pooler_activation);
 }
 
 }  // namespace
@@ -158,17 +152,6 @@ EncoderBuffers resolve_buffers(const EncoderPlan& p, uint8_t* arena) {
 }
 
 namespace {
-
-Epilogue epilogue_for(Activation a) {
-  switch (a) {
-    case Activation::kGeluErf: return Epilogue::kGeluErf;
-    case Activation::kGeluTanh: return Epilogue::kGeluTanh;
-    case Activation::kRelu: return Epilogue::kRelu;
-    case Activation::kTanh: return Epilogue::kTanh;
-    case Activation::kSilu: break;  // refused by read_config until the kernels have it
-  }
-  return Epilogue::kNone;
-}
 
 // Word + token type + position embeddings (Hugging Face's order of additions), the embedding
 // norm, and the projection to hidden_size when the embeddings are narrower (ELECTRA, ALBERT).
@@ -261,7 +244,7 @@ void run_head(const EncoderConfig& c, const EncoderWeights& w, const OpContext& 
       const float* cls = last;
       size_t ld = seq * H;
       if (c.pooler) {
-        linear(ctx, w.pooler, last, seq * H, batch, buf.pooled, H, epilogue_for(c.pooler_activation));
+        linear(ctx, w.pooler, last, seq * H, batch, buf.pooled, H, epilogue_of(c.pooler_activation));
         cls = buf.pooled;
         ld = H;
       }
@@ -278,7 +261,7 @@ void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContex
   const size_t H = size_t(c.hidden_size), I = size_t(c.intermediate_size), M = batch * seq;
   const size_t heads = size_t(c.num_heads), head_dim = H / heads, L = size_t(c.num_layers);
   const float eps = c.layer_norm_eps;
-  const Epilogue act = epilogue_for(c.activation);
+  const Epilogue act = epilogue_of(c.activation);
   float* x = buf.hidden;
   embed(c, w, ctx, buf, batch, seq, x);
   for (size_t l = 0; l < L; ++l) {

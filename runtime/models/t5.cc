@@ -41,14 +41,7 @@ Status read_config(const fb::T5Config* c, T5Config* out) {
   for (int id : {t.decoder_start_token_id, t.eos_token_id, t.pad_token_id})
     TERN_CHECK_OR_RETURN(in(id, 0, t.vocab_size - 1), Code::kInvalidModel,
                          "config: special token id %d is outside the vocab of %d", id, t.vocab_size);
-  TERN_CHECK_OR_RETURN(c->activation() >= fb::Activation::MIN && c->activation() <= fb::Activation::MAX,
-                       Code::kInvalidModel, "config: unknown activation");
-  t.activation = Activation(int(c->activation()));
-  return Status();
-}
-
-Epilogue epilogue_of(Activation a) {
-  return a == Activation::kRelu ? Epilogue::kRelu : a == Activation::kGeluErf ? Epilogue::kGeluErf : Epilogue::kGeluTanh;
+  return activation_from(c->activation(), &t.activation);
 }
 
 }  // namespace
