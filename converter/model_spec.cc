@@ -77,13 +77,26 @@ class SpecBuilder {
   }
 
   // Every source tensor must be used or explicitly ignored; all problems are reported together.
+  // A checkpoint of another family fails on every tensor: the message counts each kind of problem
+  // and shows the first two of each, in one line.
   void finish() {
     for (const auto& [name, t] : src_)
-      if (!used_.count(name))
-        problems_.push_back("unexpected tensor '" + name + "' " + shape_str(t.shape));
-    if (problems_.empty()) return;
-    std::string msg = std::to_string(problems_.size()) + " problem(s) in the checkpoint: ";
-    for (size_t i = 0; i < problems_.size(); ++i) msg += (i ? "; " : "") + problems_[i];
+      if (!used_.count(name)) unexpected_.push_back("'" + name + "' " + shape_str(t.shape));
+    if (missing_.empty() && unexpected_.empty() && misshaped_.empty()) return;
+    std::string msg = "the checkpoint does not match its config:";
+    auto list = [&](const std::vector<std::string>& items, const char* what) {
+      if (items.empty()) return;
+      msg += " " + std::to_string(items.size()) + " " + what + " (";
+      for (size_t i = 0; i < std::min<size_t>(items.size(), 2); ++i) msg += (i ? ", " : "") + items[i];
+      msg += items.size() > 2 ? ", ...);" : ");";
+    };
+    list(missing_, "tensors missing");
+    list(unexpected_, "unexpected");
+    list(misshaped_, "with other shapes");
+    if (missing_.size() > 2 * (used_.size() + 1))
+      msg += " is config.json's model_type right? tern converts " + std::string(kFamilyList) + ", t5 and torch encoders";
+    else
+      msg.pop_back();
     throw ConvertError(msg);
   }
 
@@ -91,13 +104,12 @@ class SpecBuilder {
   void append(OutTensor& t, const std::string& source, const std::vector<int64_t>& shape) {
     auto it = src_.find(source);
     if (it == src_.end()) {
-      problems_.push_back("missing tensor '" + source + "' " + shape_str(shape));
+      missing_.push_back("'" + source + "' " + shape_str(shape));
       return;
     }
     used_.insert(source);
     if (it->second.shape != shape) {
-      problems_.push_back("tensor '" + source + "' has shape " + shape_str(it->second.shape) +
-                          ", the config needs " + shape_str(shape));
+      misshaped_.push_back("'" + source + "' is " + shape_str(it->second.shape) + ", the config needs " + shape_str(shape));
       return;
     }
     t.sources.push_back(source);
@@ -111,7 +123,7 @@ class SpecBuilder {
   TensorMap& src_;
   ModelSpec& spec_;
   std::set<std::string> used_;
-  std::vector<std::string> problems_;
+  std::vector<std::string> missing_, unexpected_, misshaped_;
 };
 
 // Layer norm epsilons: the runtime takes (0, 1); 0 would divide by zero on a constant row.

@@ -13,7 +13,7 @@ only() {  # only DIR NAME: DIR holds exactly NAME
 
 printf 'an older blob\n' > "$work/a/out.tern"
 cp "$work/a/out.tern" "$work/ref"
-sh $fail_sh 1 "has shape" $convert "$bad" -o "$work/a/out.tern"
+sh $fail_sh 1 "with other shapes" $convert "$bad" -o "$work/a/out.tern"
 cmp "$work/a/out.tern" "$work/ref"
 only "$work/a" out.tern
 
