@@ -346,6 +346,12 @@ void map_sequence_head(SpecBuilder& b, Family family, const std::string& base, f
   }
 }
 
+// The head's Linears keep float weights (Role::kHead).
+void mark_head(ModelSpec* spec) {
+  for (OutTensor& t : spec->tensors)
+    if (t.name == "pooler.weight" || t.name == "classifier.weight") t.role = Role::kHead;
+}
+
 }  // namespace
 
 ModelSpec encoder_spec(const JsonFields& c, TensorMap& src, const std::string& dir) {
@@ -389,6 +395,7 @@ ModelSpec encoder_spec(const JsonFields& c, TensorMap& src, const std::string& d
     if (e.head == fb::Head::TokenClassification) b.linear("classifier", {"classifier"}, e.num_labels, H);
   }
   b.finish();
+  mark_head(&spec);
   return spec;
 }
 
@@ -433,6 +440,7 @@ ModelSpec torch_encoder_spec(const JsonFields& c, TensorMap& src) {
   if (e.final_norm) b.norm("final_norm", "encoder.norm", H);
   b.linear("classifier", {"head"}, e.num_labels, H);
   b.finish();
+  mark_head(&spec);
   return spec;
 }
 

@@ -12,7 +12,10 @@
 
 namespace tern::convert {
 
-enum class Role { kLinear, kEmbedding, kParam };  // how the weights policy treats a tensor
+// How the weights policy treats a tensor. kHead: a classifier's pooler and output layer, which
+// stay float (they run on one row per text, so their cost is nil, and int8 there is a large part
+// of the whole model's int8 error).
+enum class Role { kLinear, kEmbedding, kParam, kHead };
 
 struct OutTensor {
   std::string name;                  // canonical, as the runtime binds it
