@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <vector>
@@ -52,10 +53,26 @@ std::vector<int8_t> pack(const std::vector<int8_t>& w, size_t N, size_t K) {
 }
 
 constexpr Epilogue kEpilogues[] = {Epilogue::kNone, Epilogue::kGeluErf, Epilogue::kGeluTanh, Epilogue::kTanh,
-                                   Epilogue::kRelu};
+                                   Epilogue::kRelu, Epilogue::kSilu};
+constexpr size_t kNumEpilogues = std::size(kEpilogues);
+
+// epilogue(v) in double, from the definitions (PyTorch's): what the kernels are measured against.
+double exact_epilogue(double v, Epilogue e) {
+  const double c = 0.7978845608028654;  // sqrt(2 / pi)
+  switch (e) {
+    case Epilogue::kNone: return v;
+    case Epilogue::kGeluErf: return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+    case Epilogue::kGeluTanh: return 0.5 * v * (1 + std::tanh(c * (v + 0.044715 * v * v * v)));
+    case Epilogue::kTanh: return std::tanh(v);
+    case Epilogue::kRelu: return std::max(v, 0.0);
+    case Epilogue::kSilu: return v / (1 + std::exp(-v));
+  }
+  return v;
+}
 
 void check_qgemm(const char* name, QGemmFn fn, const Tile& tile) {
   std::mt19937 rng(7);
+  bool seen[kNumEpilogues] = {};
   std::uniform_int_distribution<int> q(-127, 127);
   for (size_t M : rows_for(tile))
     for (size_t N : cols_for(tile))
@@ -77,7 +94,8 @@ void check_qgemm(const char* name, QGemmFn fn, const Tile& tile) {
         for (size_t n = 0; n < N; ++n)
           for (size_t k = 0; k < K; ++k) sums[n] += w[n * K + k];
         // Every epilogue in turn across the shapes (each kernel applies it to the tiles it stores).
-        const Epilogue e = kEpilogues[(M + N + K) % 5];
+        const Epilogue e = kEpilogues[(M + N + K) % kNumEpilogues];
+        seen[(M + N + K) % kNumEpilogues] = true;
         const bool with_bias = (M + K) % 3 != 0;  // T5's Linears have none
         fn(M, N, K, a.data(), kp, as.data(), packed.data(), ws.data(), sums.data(), with_bias ? bias.data() : nullptr,
            c.data(), N, e);
@@ -92,6 +110,7 @@ void check_qgemm(const char* name, QGemmFn fn, const Tile& tile) {
         for (size_t i = M * N; i < c.size(); ++i)
           REQUIRE_MESSAGE(c[i] == 42.0f, name, " M=", M, " N=", N, " K=", K, ": wrote past the last row's N");
       }
+  for (size_t i = 0; i < kNumEpilogues; ++i) CHECK_MESSAGE(seen[i], name, " never ran epilogue ", int(kEpilogues[i]));
 }
 
 // Float-weight GEMMs against double sums over awkward shapes (f16 weights: their exact f32 values).
@@ -100,6 +119,7 @@ void check_float_gemm(const char* name, Fn fn, const Tile& tile, WT (*store)(flo
   CAPTURE(name);
   std::mt19937 rng(3);
   std::normal_distribution<float> g;
+  bool seen[kNumEpilogues] = {};
   for (size_t M : rows_for(tile)) for (size_t N : cols_for(tile)) for (size_t K : sizes({1, 5, 16, 17, 64, 100, 4 * tile.kr + 3})) {
     const size_t lda = K + 2, ldc = N + 3, ldw = K + (N % 2) * 5;  // packed and strided weight rows
     std::vector<float> a(M * lda), bias(N), c(M * ldc, 42.0f);
@@ -107,16 +127,20 @@ void check_float_gemm(const char* name, Fn fn, const Tile& tile, WT (*store)(flo
     for (auto& v : a) v = g(rng);
     for (auto& v : w) v = store(g(rng));
     for (auto& v : bias) v = g(rng);
-    fn(M, N, K, a.data(), lda, w.data(), ldw, bias.data(), c.data(), ldc, Epilogue::kRelu);
+    const Epilogue e = kEpilogues[(M + N + K) % kNumEpilogues];  // every epilogue in turn, as for qgemm
+    seen[(M + N + K) % kNumEpilogues] = true;
+    fn(M, N, K, a.data(), lda, w.data(), ldw, bias.data(), c.data(), ldc, e);
     for (size_t m = 0; m < M; ++m) {
       for (size_t n = 0; n < N; ++n) {
         double acc = bias[n];
         for (size_t k = 0; k < K; ++k) acc += double(a[m * lda + k]) * double(value(w[n * ldw + k]));
-        REQUIRE(std::fabs(c[m * ldc + n] - std::max(acc, 0.0)) <= 1e-5 * (1 + std::sqrt(double(K))) * (1 + std::fabs(acc)));
+        REQUIRE_MESSAGE(std::fabs(c[m * ldc + n] - exact_epilogue(acc, e)) <= 1e-5 * (1 + std::sqrt(double(K))) * (1 + std::fabs(acc)),
+                        "M=", M, " N=", N, " K=", K, " epilogue=", int(e));
       }
       for (size_t n = N; n < ldc; ++n) REQUIRE(c[m * ldc + n] == 42.0f);
     }
   }
+  for (size_t i = 0; i < kNumEpilogues; ++i) CHECK_MESSAGE(seen[i], "never ran epilogue ", int(kEpilogues[i]));
 }
 
 void check_fgemm(const char* name, FGemmFn fn, const Tile& tile) {
@@ -230,17 +254,34 @@ void check_activation(const char* name, ActivationFn fn, const Tile&) {
   std::vector<float> x;
   for (float v = -12.0f; v <= 12.0f; v += 0.0137f) x.push_back(v);
   for (float v : {0.0f, -0.0f, 1e-7f, -1e-7f, 30.0f, -30.0f, 100.0f, -100.0f}) x.push_back(v);
-  for (Epilogue e : {Epilogue::kGeluErf, Epilogue::kGeluTanh, Epilogue::kTanh, Epilogue::kRelu}) {
+  for (Epilogue e : {Epilogue::kGeluErf, Epilogue::kGeluTanh, Epilogue::kTanh, Epilogue::kRelu, Epilogue::kSilu}) {
     CAPTURE(int(e));
     std::vector<float> y = x;
     fn(y.data(), y.size(), e);
     for (size_t i = 0; i < x.size(); ++i) {
-      const double v = x[i], c = 0.7978845608028654;
-      const double exact = e == Epilogue::kGeluErf ? 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))
-                           : e == Epilogue::kGeluTanh ? 0.5 * v * (1 + std::tanh(c * (v + 0.044715 * v * v * v)))
-                           : e == Epilogue::kTanh ? std::tanh(v) : std::max(v, 0.0);
+      const double exact = exact_epilogue(x[i], e);
       REQUIRE_MESSAGE(std::fabs(y[i] - exact) <= 3e-7 * (1 + std::fabs(exact)), "x=", x[i], " got ", y[i], " want ", exact);
     }
+  }
+  // SiLU at the extremes: +inf stays +inf, the limit at -inf (and where exp(x) underflows) is -0 (not
+  // the NaN of x / (1 + exp(-x))), NaN stays NaN, the largest floats do not overflow. 21 values: every
+  // kernel's row tail too.
+  const float inf = std::numeric_limits<float>::infinity(), big = std::numeric_limits<float>::max();
+  const float tiny = std::numeric_limits<float>::min(), nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> ex = {inf, -inf, nan, -nan, big, -big, 88.5f, -88.5f, 87.0f, -87.0f, -87.5f,
+                                 -90.0f, -100.0f, -101.0f, -1e4f, 1e4f, 0.0f, -0.0f, tiny, -tiny, 17.0f};
+  std::vector<float> y = ex;
+  fn(y.data(), y.size(), Epilogue::kSilu);
+  for (size_t i = 0; i < ex.size(); ++i) {
+    const double v = ex[i];
+    const double want = std::isnan(v) ? v : std::isinf(v) ? (v > 0 ? v : -0.0) : v / (1 + std::exp(-v));
+    CAPTURE(ex[i]);
+    CAPTURE(y[i]);
+    REQUIRE(std::isnan(y[i]) == std::isnan(want));
+    if (want == 0 || std::isinf(want))
+      REQUIRE((y[i] == want && std::signbit(y[i]) == std::signbit(want)));
+    else if (!std::isnan(want))
+      REQUIRE(std::fabs(y[i] - want) <= 3e-7 * (1 + std::fabs(want)));
   }
 }
 

@@ -13,7 +13,8 @@
 
 namespace tern {
 
-enum class Epilogue : uint8_t { kNone = 0, kGeluErf, kGeluTanh, kRelu, kTanh };
+// Values are appended, never renumbered. kSilu is x * sigmoid(x) (PyTorch's F.silu, "swish").
+enum class Epilogue : uint8_t { kNone = 0, kGeluErf, kGeluTanh, kRelu, kTanh, kSilu };
 
 // Each kind's signature, written once: kernels.inc declares `kind##_kernel_type name;` per kernel.
 
@@ -45,7 +46,7 @@ using gemm_nn_kernel_type = void(size_t M, size_t N, size_t K, const float* A, s
 using softmax_kernel_type = void(float* x, size_t n);
 // x[0..n) = x - log(sum(exp(x))), in place (beam search's log-probabilities over the vocabulary).
 using log_softmax_kernel_type = void(float* x, size_t n);
-// x[0..n) = epilogue(x), in place (GELU exact or tanh-approx, tanh, ReLU).
+// x[0..n) = epilogue(x), in place (GELU exact or tanh-approx, tanh, ReLU, SiLU).
 using activation_kernel_type = void(float* x, size_t n, Epilogue epilogue);
 
 // One row of `dim`: y = LayerNorm(x + residual) * gamma + beta (residual may be null; y may alias

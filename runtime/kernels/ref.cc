@@ -16,6 +16,14 @@ float apply_epilogue(float x, Epilogue e) {
     }
     case Epilogue::kRelu: return x > 0 ? x : 0;
     case Epilogue::kTanh: return std::tanh(x);
+    case Epilogue::kSilu: {
+      // x sigmoid(x) = x / (1 + e) for x >= 0, x e / (1 + e) below, e = exp(-|x|) in [0, 1]: no
+      // overflow and no cancellation on either side. -inf gives -0, the limit (torch's
+      // x / (1 + exp(-x)) gives NaN there); NaN stays NaN.
+      if (std::isinf(x)) return x > 0 ? x : -0.0f;
+      const float e = std::exp(-std::fabs(x));
+      return (x < 0 ? x * e : x) / (1.0f + e);
+    }
   }
   return x;
 }

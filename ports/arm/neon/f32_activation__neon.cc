@@ -1,4 +1,4 @@
-// x = epilogue(x) in place: GELU (erf and tanh forms), tanh, ReLU; kNone leaves x as it is.
+// x = epilogue(x) in place: GELU (erf and tanh forms), tanh, ReLU, SiLU; kNone leaves x as it is.
 #include <arm_neon.h>
 
 #include "kernels/kernels.h"
@@ -29,6 +29,7 @@ void f32_activation__neon(float* x, size_t n, Epilogue epilogue) {
     case Epilogue::kGeluTanh: return activate_row<Epilogue::kGeluTanh>(x, n);
     case Epilogue::kTanh: return activate_row<Epilogue::kTanh>(x, n);
     case Epilogue::kRelu: return activate_row<Epilogue::kRelu>(x, n);
+    case Epilogue::kSilu: return activate_row<Epilogue::kSilu>(x, n);
     case Epilogue::kNone: return;
   }
 }

@@ -1,4 +1,4 @@
-// exp, log, tanh and GELU on 4 floats, for the NEON kernels in this folder only (internal linkage:
+// exp, log, tanh, GELU and SiLU on 4 floats, for the NEON kernels in this folder only (internal linkage:
 // every file that includes this is compiled with the same flags). exp and log are those of
 // ../../x86/avx2/vector_math.h; tanh and GELU are rational approximations of their own (below). aarch64 and armv7 (NEON + VFPv4) share
 // this file: armv7 lacks vector division, square root and round-to-nearest, so those three go
@@ -265,6 +265,22 @@ inline float32x4_t tanh4(float32x4_t x) {
   return vminq_f32(vmaxq_f32(y, vdupq_n_f32(-1.0f)), vdupq_n_f32(1.0f));
 }
 
+// SiLU, x sigmoid(x), as the reference computes it: x / (1 + e) for x >= 0 and x e / (1 + e) below,
+// e = exp(-|x|) in [0, 1], so nothing overflows or cancels and the error stays that of exp (a sigmoid
+// from tanh4, 0.5 + 0.5 tanh(x / 2), would lose the small values below 0 to cancellation). Where e is
+// 0 (x < -87.3) the result is -0; the multiplier is floored at -100 so that -inf gives -0 too (not
+// -inf * 0). NEON's max returns NaN for a NaN, so NaN stays NaN. Signs are taken from the sign bit,
+// not compared (armv7, above).
+inline float32x4_t silu4(float32x4_t x) {
+  const uint32x4_t sign = vdupq_n_u32(0x80000000u);
+  const uint32x4_t negative = vreinterpretq_u32_s32(vshrq_n_s32(vreinterpretq_s32_f32(x), 31));
+  const float32x4_t one = vdupq_n_f32(1.0f);
+  const float32x4_t e = exp4(vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(x), sign)));  // exp(-|x|)
+  const float32x4_t num = vbslq_f32(negative, e, one);
+  const float32x4_t xf = vmaxq_f32(x, vdupq_n_f32(-100.0f));
+  return div4_approx(vmulq_f32(xf, num), vaddq_f32(one, e));
+}
+
 // epilogue(v) for every Epilogue, shared by the activation kernel and the GEMM epilogues.
 inline float32x4_t activate4(float32x4_t v, Epilogue epilogue) {
   switch (epilogue) {
@@ -272,6 +288,7 @@ inline float32x4_t activate4(float32x4_t v, Epilogue epilogue) {
     case Epilogue::kGeluTanh: return gelu4(v, kGeluTanhRational);
     case Epilogue::kTanh: return tanh4(v);
     case Epilogue::kRelu: return vmaxq_f32(v, vdupq_n_f32(0.0f));
+    case Epilogue::kSilu: return silu4(v);
     default: return v;
   }
 }

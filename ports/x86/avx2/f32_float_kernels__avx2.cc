@@ -1,5 +1,5 @@
 // The float kernels of the AVX2 tier: attention's NN GEMM (4x16 tiles), row softmax, activations
-// (GELU erf/tanh, tanh, ReLU), log-softmax, LayerNorm and RMSNorm (two passes, 8-lane partial sums, as in
+// (GELU erf/tanh, tanh, ReLU, SiLU), log-softmax, LayerNorm and RMSNorm (two passes, 8-lane partial sums, as in
 // ../avx512vnni/f32_norm__avx512f.cc) and row quantization (bit-identical to the reference).
 #include <immintrin.h>
 

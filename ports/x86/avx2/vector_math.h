@@ -1,4 +1,4 @@
-// exp, erf and tanh on 8 floats, for the AVX2 kernels in this folder only (internal linkage: every
+// exp, erf, tanh and SiLU on 8 floats, for the AVX2 kernels in this folder only (internal linkage: every
 // file that includes this is compiled with the same -mavx2 -mfma -mf16c flags).
 #pragma once
 
@@ -77,6 +77,18 @@ inline __m256 erf256(__m256 x) {
   return copysign256(y, x);
 }
 
+// SiLU, x sigmoid(x), as the reference computes it: x / (1 + e) for x >= 0 and x e / (1 + e) below,
+// e = exp(-|x|) in [0, 1], so nothing overflows or cancels and the error stays that of exp. Where e
+// is 0 (x < -87.3) the result is -0; the multiplier is floored at -100 so that -inf gives -0 too (not
+// -inf * 0). NaN: exp256 maps it to a number, and max keeps its second operand, the NaN.
+inline __m256 silu256(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 e = exp256(_mm256_or_ps(x, _mm256_set1_ps(-0.0f)));  // exp(-|x|)
+  const __m256 num = _mm256_blendv_ps(one, e, x);                    // e where x's sign bit is set
+  const __m256 xf = _mm256_max_ps(_mm256_set1_ps(-100.0f), x);
+  return _mm256_div_ps(_mm256_mul_ps(xf, num), _mm256_add_ps(one, e));
+}
+
 // epilogue(v) for every Epilogue, shared by the activation kernel and the GEMM epilogue.
 inline __m256 activate256(__m256 v, Epilogue epilogue) {
   const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
@@ -90,6 +102,7 @@ inline __m256 activate256(__m256 v, Epilogue epilogue) {
     }
     case Epilogue::kTanh: return tanh256(v);
     case Epilogue::kRelu: return _mm256_max_ps(v, _mm256_setzero_ps());
+    case Epilogue::kSilu: return silu256(v);
     default: return v;
   }
 }

@@ -1,4 +1,4 @@
-// GELU (exact erf and tanh-approx), tanh and ReLU on float rows, 16 at a time.
+// GELU (exact erf and tanh-approx), tanh, ReLU and SiLU on float rows, 16 at a time.
 #include <immintrin.h>
 
 #include "kernels/kernels.h"

@@ -1,4 +1,4 @@
-// exp, erf and tanh on 16 floats, for the AVX-512 kernels in this folder only (internal linkage:
+// exp, erf, tanh and SiLU on 16 floats, for the AVX-512 kernels in this folder only (internal linkage:
 // every file that includes this is compiled with the same AVX-512 flags).
 #pragma once
 
@@ -66,6 +66,17 @@ inline __m512 erf512(__m512 x) {
                                              _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(int32_t(0x80000000u)))));
 }
 
+// SiLU as silu256 in ../avx2/vector_math.h computes it: (x >= 0 ? x : x e) / (1 + e), e = exp(-|x|),
+// the multiplier floored at -100 so that -inf gives -0; max keeps its second operand, a NaN x.
+inline __m512 silu512(__m512 x) {
+  const __m512i sign = _mm512_set1_epi32(int32_t(0x80000000u));
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 e = exp512(_mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(x), sign)));  // exp(-|x|)
+  const __m512 num = _mm512_mask_blend_ps(_mm512_test_epi32_mask(_mm512_castps_si512(x), sign), one, e);
+  const __m512 xf = _mm512_max_ps(_mm512_set1_ps(-100.0f), x);
+  return _mm512_div_ps(_mm512_mul_ps(xf, num), _mm512_add_ps(one, e));
+}
+
 // A scalar square root without <cmath>: a port object must not carry weak copies of std:: functions.
 inline float sqrt_ss(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
 
@@ -85,6 +96,7 @@ inline __m512 activate512(__m512 v, Epilogue epilogue) {
     }
     case Epilogue::kTanh: return tanh512(v);
     case Epilogue::kRelu: return _mm512_max_ps(v, _mm512_setzero_ps());
+    case Epilogue::kSilu: return silu512(v);
     default: return v;
   }
 }
