@@ -155,7 +155,9 @@ fb::Activation activation_of(const std::string& act, const std::string& field) {
     return fb::Activation::GeluTanh;
   if (act == "relu") return fb::Activation::Relu;
   if (act == "tanh") return fb::Activation::Tanh;
-  throw ConvertError(field + " is '" + act + "', not supported (gelu, gelu_new, gelu_fast, gelu_pytorch_tanh, relu, tanh)");
+  if (act == "silu" || act == "swish") return fb::Activation::Silu;
+  throw ConvertError(field + " is '" + act + "', not supported (gelu, gelu_new, gelu_fast, gelu_pytorch_tanh, relu, "
+                     "tanh, silu, swish)");
 }
 
 // Old hub checkpoints name LayerNorm parameters gamma/beta.

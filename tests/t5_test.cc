@@ -16,8 +16,9 @@ using namespace tern::test;
 
 namespace {
 
-// v1.0 (ReLU, tied), v1.1 (gated-gelu: the tanh GELU, untied), and "gelu" (the erf GELU, tied).
-const char* const kCases[] = {"t5_tiny", "t5_v11_tiny", "t5_gelu"};
+// v1.0 (ReLU, tied), v1.1 (gated-gelu: the tanh GELU, untied), "gelu" (the erf GELU, tied) and
+// gated-silu (untied).
+const char* const kCases[] = {"t5_tiny", "t5_v11_tiny", "t5_gelu", "t5_gated_silu"};
 
 std::vector<std::string> formats(const std::string& c) {
   if (c == "t5_tiny") return {"zip", "safetensors", "legacy", "oldstyle"};

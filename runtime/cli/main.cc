@@ -206,7 +206,7 @@ int info_t5(const Model& model, const Args& a) {
   const T5Config& c = model.t5_config();
   std::printf("t5:          vocab %d, d_model %d, %d+%d layers, %d heads x d_kv %d, d_ff %d, %s%s, %s head\n",
               c.vocab_size, c.d_model, c.num_layers, c.num_decoder_layers, c.num_heads, c.d_kv, c.d_ff,
-              c.gated ? "gated-" : "", c.activation == Activation::kRelu ? "relu" : "gelu_new",
+              c.gated ? "gated-" : "", activation_name(c.activation),
               c.tied_embeddings ? "tied" : "untied");
   std::printf("tokens:      decoder start %d, eos %d, pad %d\n", c.decoder_start_token_id, c.eos_token_id, c.pad_token_id);
   auto show = [](const char* what, const fb::GenerationConfig* g) {
@@ -236,7 +236,6 @@ int info_t5(const Model& model, const Args& a) {
 int info(const Model& model, const Args& a) {
   const ModelImpl& m = model.impl();
   const fb::Model& fm = m.blob.model();
-  static const char* kAct[] = {"gelu", "gelu_tanh", "relu"};
   std::printf("file:        %s (%zu bytes, format %u.%u, by %s)\n", a.model.c_str(), model.file_bytes(),
               fm.version_major(), fm.version_minor(), fm.producer() ? fm.producer()->c_str() : "?");
   std::printf("arch:        %s (weights %s)\n", arch_name(model.arch()), fm.weights() ? fm.weights()->c_str() : "?");
@@ -244,8 +243,19 @@ int info(const Model& model, const Args& a) {
   const EncoderConfig& c = model.encoder_config();
   std::printf("encoder:     vocab %d, hidden %d, layers %d, heads %d, ffn %d, %s, %s-norm\n",
               c.vocab_size, c.hidden_size, c.num_layers, c.num_heads, c.intermediate_size,
-              kAct[int(c.activation)], c.norm_first ? "pre" : "post");
-  std::printf("positions:   %d, token types %d\n", c.max_position_embeddings, c.type_vocab_size);
+              activation_name(c.activation), c.norm_first ? "pre" : "post");
+  if (c.embedding_size != c.hidden_size || c.num_layer_groups != c.num_layers)
+    std::printf("             embeddings %d wide projected to %d, %d layer groups\n", c.embedding_size, c.hidden_size,
+                c.num_layer_groups);
+  std::printf("positions:   %d%s, token types %d\n", c.max_position_embeddings,
+              c.positions_from_padding ? " (numbered after the padding id)" : "", c.type_vocab_size);
+  static const char* const kScores[] = {"softmax", "sigmoid (multi-label)", "raw (regression)"};
+  if (c.head == Head::kEmbedding)
+    std::printf("head:        embedding (%s pooling%s)\n", c.pooling == Pooling::kMean ? "mean" : "first-token",
+                c.normalize ? ", L2-normalized" : "");
+  else
+    std::printf("head:        %s, %s%s\n", head_name(c.head), kScores[int(c.label_output)],
+                c.pooler ? (std::string(", pooler ") + activation_name(c.pooler_activation)).c_str() : "");
   std::printf("labels:      ");
   for (size_t i = 0; i < model.num_labels(); ++i)
     std::printf("%s%.*s", i ? ", " : "", int(model.label(i).size()), model.label(i).data());

@@ -12,12 +12,10 @@
 
 namespace tern {
 
-// A blob's activation as the runtime's, refused when unknown or without kernels.
+// A blob's activation as the runtime's, refused when unknown.
 inline Status activation_from(fb::Activation a, Activation* out) {
   TERN_CHECK_OR_RETURN(a >= fb::Activation::MIN && a <= fb::Activation::MAX, Code::kInvalidModel,
                        "config: unknown activation %d", int(a));
-  TERN_CHECK_OR_RETURN(a != fb::Activation::Silu, Code::kUnsupported,
-                       "config: the silu activation is not supported by this runtime");
   *out = Activation(int(a));
   return Status();
 }
@@ -29,7 +27,7 @@ inline Epilogue epilogue_of(Activation a) {
     case Activation::kGeluTanh: return Epilogue::kGeluTanh;
     case Activation::kRelu: return Epilogue::kRelu;
     case Activation::kTanh: return Epilogue::kTanh;
-    case Activation::kSilu: break;  // refused by activation_from()
+    case Activation::kSilu: return Epilogue::kSilu;
   }
   return Epilogue::kNone;
 }

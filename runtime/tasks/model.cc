@@ -20,6 +20,26 @@ const char* arch_name(Arch arch) {
   return "?";
 }
 
+const char* activation_name(Activation activation) {
+  switch (activation) {
+    case Activation::kGeluErf: return "gelu";
+    case Activation::kGeluTanh: return "gelu_new";
+    case Activation::kRelu: return "relu";
+    case Activation::kTanh: return "tanh";
+    case Activation::kSilu: return "silu";
+  }
+  return "?";
+}
+
+const char* head_name(Head head) {
+  switch (head) {
+    case Head::kSequenceClassification: return "sequence classification";
+    case Head::kTokenClassification: return "token classification";
+    case Head::kEmbedding: return "embedding";
+  }
+  return "?";
+}
+
 ModelImpl::Mapping::~Mapping() {
   if (addr) munmap(addr, size);
 }

@@ -100,5 +100,8 @@ class TERN_API Model {
 };
 
 TERN_API const char* arch_name(Arch arch);
+// Hugging Face's name for an activation (gelu is the erf form, gelu_new the tanh one).
+TERN_API const char* activation_name(Activation activation);
+TERN_API const char* head_name(Head head);
 
 }  // namespace tern
