@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint.h"
-#include "tasks/string_index.h"
+#include "text/string_index.h"
 #include "tokenizer.h"
 
 namespace tern::convert {

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "checkpoint.h"
-#include "tasks/string_index.h"
+#include "text/string_index.h"
 
 namespace tern::convert {
 namespace {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tasks/model_impl.h"
-#include "tasks/unicode.h"
+#include "text/unicode.h"
 #include "tern/model.h"
 #include "test_util.h"
 

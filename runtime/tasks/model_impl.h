@@ -7,8 +7,8 @@
 #include "format/blob.h"
 #include "models/encoder.h"
 #include "models/t5.h"
-#include "tasks/sentencepiece.h"
-#include "tasks/wordpiece.h"
+#include "text/sentencepiece.h"
+#include "text/wordpiece.h"
 #include "tern/model.h"
 
 namespace tern {

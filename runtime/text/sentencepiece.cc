@@ -1,10 +1,10 @@
-#include "tasks/sentencepiece.h"
+#include "text/sentencepiece.h"
 
 #include <algorithm>
 #include <cfloat>
 #include <cstring>
 
-#include "tasks/unicode.h"
+#include "text/unicode.h"
 
 namespace tern {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "tasks/unicode.h"
+#include "text/unicode.h"
 
 namespace tern {
 

@@ -1,6 +1,6 @@
-#include "tasks/wordpiece.h"
+#include "text/wordpiece.h"
 
-#include "tasks/unicode.h"
+#include "text/unicode.h"
 
 namespace tern {
 

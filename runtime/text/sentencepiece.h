@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tasks/string_index.h"
+#include "text/string_index.h"
 #include "tern/status.h"
 #include "tern_generated.h"
 

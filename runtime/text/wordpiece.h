@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tasks/string_index.h"
+#include "text/string_index.h"
 #include "tern/status.h"
 #include "tern_generated.h"
 
@@ -54,4 +54,4 @@ class WordPiece {
 
 }  // namespace tern
 
-#include "tasks/wordpiece_impl.h"
+#include "text/wordpiece_impl.h"
