@@ -8,7 +8,7 @@
 
 #include "checkpoint.h"
 #include "json_fields.h"
-#include "tasks/string_index.h"
+#include "text/string_index.h"
 #include "tokenizer.h"
 
 namespace tern::convert {
@@ -212,7 +212,9 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64
   sp->piece_index = std::move(index.slots);
   sp->piece_index_max_probe = index.max_probe;
   auto tok = std::make_unique<fb::TokenizerT>();
+  tok->pad_id = sp->pad_id, tok->sep_id = sp->eos_id, tok->unk_id = sp->unk_id;
   tok->sentencepiece = std::move(sp);
+  set_template(tok.get(), TemplateStyle::kT5);
   return tok;
 }
 

@@ -6,7 +6,7 @@
 
 #include "checkpoint.h"
 #include "json_fields.h"
-#include "tasks/string_index.h"
+#include "text/string_index.h"
 
 namespace tern::convert {
 namespace {
@@ -19,6 +19,26 @@ std::string token_text(const nlohmann::json& v, const std::string& what) {
 }
 
 }  // namespace
+
+void set_template(fb::TokenizerT* tok, TemplateStyle style) {
+  auto pp = std::make_unique<fb::PostProcessorT>();
+  constexpr int32_t a = -1, b = -2;
+  const int32_t cls = tok->cls_id, sep = tok->sep_id;
+  if (style == TemplateStyle::kBert) {
+    pp->single = {{cls, 0}, {a, 0}, {sep, 0}};
+    pp->pair = {{cls, 0}, {a, 0}, {sep, 0}, {b, 1}, {sep, 1}};
+  } else if (style == TemplateStyle::kRoberta) {
+    pp->single = {{cls, 0}, {a, 0}, {sep, 0}};
+    pp->pair = {{cls, 0}, {a, 0}, {sep, 0}, {sep, 0}, {b, 0}, {sep, 0}};
+  } else {
+    pp->single = {{a, 0}, {sep, 0}};
+    pp->pair = {{a, 0}, {sep, 0}, {b, 0}, {sep, 0}};
+    pp->eos_if_absent = true;
+  }
+  if (sep < 0 || (style != TemplateStyle::kT5 && cls < 0))
+    throw ConvertError("tokenizer: the template needs cls and sep (or eos) tokens the tokenizer does not have");
+  tok->post_processor = std::move(pp);
+}
 
 std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vector<std::string>* notes) {
   const std::string vocab_path = dir + "/vocab.txt";
@@ -82,7 +102,11 @@ std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vect
   wp->vocab_index = std::move(index.slots);
   wp->vocab_index_max_probe = index.max_probe;
   auto tok = std::make_unique<fb::TokenizerT>();
+  tok->pad_id = wp->pad_id, tok->cls_id = wp->cls_id, tok->sep_id = wp->sep_id, tok->unk_id = wp->unk_id;
+  tok->mask_id = mask_id;
   tok->wordpiece = std::move(wp);
+  // BertTokenizer and the classes built on it (DistilBERT, ELECTRA, MiniLM) share BERT's template.
+  set_template(tok.get(), TemplateStyle::kBert);
   return tok;
 }
 

@@ -18,4 +18,10 @@ std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vect
 std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64_t vocab_limit,
                                                    std::vector<std::string>* notes);
 
+// The special-token template of the Hugging Face tokenizer classes the families use, written into
+// the blob so that the runtime has none per architecture: BERT-like ([CLS] a [SEP] b [SEP], type ids
+// 0/1), RoBERTa-like (<s> a </s></s> b </s>, type ids 0), T5 (a </s> b </s>, </s> not repeated).
+enum class TemplateStyle { kBert, kRoberta, kT5 };
+void set_template(fb::TokenizerT* tok, TemplateStyle style);
+
 }  // namespace tern::convert

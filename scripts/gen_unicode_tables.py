@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates runtime/tasks/unicode_tables.inc from Python's unicodedata: the character classes,
+"""Generates runtime/text/unicode_tables.inc from Python's unicodedata: the character classes,
 lower-case mappings and canonical decompositions that Hugging Face's BertTokenizer uses (it calls
 unicodedata.category, str.lower and unicodedata.normalize("NFD")). Python 3.11 = Unicode 14.0.0,
 the version the reference goldens were made with. Usage: scripts/gen_unicode_tables.py > FILE"""

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tasks/model_impl.h"
-#include "tasks/unicode.h"
+#include "text/unicode.h"
 #include "tern/model.h"
 #include "test_util.h"
 
@@ -14,12 +14,26 @@ using namespace tern::test;
 
 namespace {
 
-std::vector<int32_t> encode(const WordPiece& wp, const std::string& a, const std::string* b) {
+// [CLS] a [SEP] (b [SEP]) through the model's Tokenizer (WordPiece needs no scratch).
+Result<Encoded> encode_into(const Tokenizer& t, std::string_view a, const std::string_view* b, size_t max_len,
+                            bool truncate, int32_t* ids, int32_t* types) {
+  return t.encode(a, b, nullptr, truncate, EncodeOutput{ids, types, nullptr, max_len});
+}
+
+std::vector<int32_t> encode(const Tokenizer& t, const std::string& a, const std::string* b) {
   std::vector<int32_t> ids(4096), types(4096);
   std::string_view bv = b ? std::string_view(*b) : std::string_view();
-  auto n = wp.encode(a, b ? &bv : nullptr, ids.size(), false, ids.data(), types.data());
+  auto n = encode_into(t, a, b ? &bv : nullptr, ids.size(), false, ids.data(), types.data());
   REQUIRE_MESSAGE(n.ok(), n.status().message());
-  ids.resize(n.value());
+  ids.resize(n.value().length);
+  return ids;
+}
+
+// The tokens alone, of a WordPiece built outside a model.
+std::vector<int32_t> pieces(const WordPiece& wp, const std::string& text) {
+  std::vector<int32_t> ids;
+  auto n = wp.tokenize(text, [&](int32_t id, uint32_t, uint32_t) { return ids.push_back(id), true; });
+  REQUIRE_MESSAGE(n.ok(), n.message());
   return ids;
 }
 
@@ -36,14 +50,14 @@ TEST_SUITE("wordpiece") {
     for (const char* variant : {"uncased", "cased"}) {
       auto model = Model::load(blob(std::string("tokenizer_") + variant + ".tern").c_str());
       REQUIRE_MESSAGE(model.ok(), model.status().message());
-      const WordPiece& wp = *model.value()->impl().wordpiece;
+      const Tokenizer& wp = *model.value()->impl().tokenizer;
       const std::string key = std::string("bert_") + variant;
       for (const auto& s : g["strings"]) {
         const std::string text = s["text"];
         CAPTURE(text);
         auto ids = encode(wp, text, nullptr);
         CHECK(ids == s[key]["ids"].get<std::vector<int32_t>>());
-        CHECK(wp.decode(ids.data(), ids.size()) == s[key]["decoded"].get<std::string>());
+        CHECK(wp.decode(ids.data(), ids.size(), true) == s[key]["decoded"].get<std::string>());
       }
       if (std::string(variant) == "uncased")
         for (const auto& p : g["bert_pairs"]) {
@@ -51,10 +65,10 @@ TEST_SUITE("wordpiece") {
           CAPTURE(a);
           std::vector<int32_t> ids(256), types(256);
           std::string_view bv = b;
-          auto n = wp.encode(a, &bv, ids.size(), false, ids.data(), types.data());
+          auto n = encode_into(wp, a, &bv, ids.size(), false, ids.data(), types.data());
           REQUIRE(n.ok());
-          ids.resize(n.value());
-          types.resize(n.value());
+          ids.resize(n.value().length);
+          types.resize(n.value().length);
           CHECK(ids == p["ids"].get<std::vector<int32_t>>());
           CHECK(types == p["token_type_ids"].get<std::vector<int32_t>>());
         }
@@ -77,11 +91,11 @@ TEST_SUITE("wordpiece") {
     auto old = repack([](fb::WordPieceT& t) { t.vocab_index.clear(); });  // format 1.1: built at load
     WordPiece wp;
     REQUIRE(wp.init(*flatbuffers::GetRoot<fb::WordPiece>(old->GetBufferPointer()), 1000).ok());
-    const WordPiece& indexed = *model.value()->impl().wordpiece;
+    const WordPiece& indexed = *model.value()->impl().tokenizer->wordpiece();
     const nlohmann::json g = goldens();  // kept: the loop reads into it
     for (const auto& s : g["strings"]) {
       const std::string text = s["text"];
-      CHECK(encode(wp, text, nullptr) == encode(indexed, text, nullptr));
+      CHECK(pieces(wp, text) == pieces(indexed, text));
     }
     auto bad_id = repack([](fb::WordPieceT& t) { t.vocab_index[3] = 5000; });
     CHECK(wp.init(*flatbuffers::GetRoot<fb::WordPiece>(bad_id->GetBufferPointer()), 1000).code() == Code::kInvalidModel);
@@ -94,32 +108,32 @@ TEST_SUITE("wordpiece") {
   TEST_CASE("truncation follows Hugging Face's longest_first") {
     auto model = Model::load(blob("tokenizer_uncased.tern").c_str());
     REQUIRE(model.ok());
-    const WordPiece& wp = *model.value()->impl().wordpiece;
+    const Tokenizer& wp = *model.value()->impl().tokenizer;
     std::vector<int32_t> full = encode(wp, "Das Haus ist wunderbar.", nullptr);
     std::vector<int32_t> ids(8), types(8);
-    auto n = wp.encode("Das Haus ist wunderbar.", nullptr, 8, true, ids.data(), types.data());
+    auto n = encode_into(wp, "Das Haus ist wunderbar.", nullptr, 8, true, ids.data(), types.data());
     REQUIRE(n.ok());
-    CHECK(n.value() == 8);
+    CHECK(n.value().length == 8);
     CHECK(std::vector<int32_t>(ids.begin(), ids.begin() + 7) == std::vector<int32_t>(full.begin(), full.begin() + 7));
     CHECK(ids[7] == 102);
     // Pair: 10 + 3 tokens into 9: the longer side loses first.
     std::string_view b = "a b c";
     std::vector<int32_t> pid(9), ptypes(9);
-    auto pn = wp.encode("one two three four five six seven eight nine ten", &b, 9, true, pid.data(), ptypes.data());
+    auto pn = encode_into(wp, "one two three four five six seven eight nine ten", &b, 9, true, pid.data(), ptypes.data());
     REQUIRE(pn.ok());
-    CHECK(pn.value() == 9);
+    CHECK(pn.value().length == 9);
     CHECK(ptypes[8] == 1);
-    auto refused = wp.encode("one two three four five six seven eight nine ten", &b, 9, false, pid.data(), ptypes.data());
+    auto refused = encode_into(wp, "one two three four five six seven eight nine ten", &b, 9, false, pid.data(), ptypes.data());
     CHECK(refused.status().code() == Code::kResourceExhausted);
   }
 
   TEST_CASE("invalid UTF-8 is an error") {
     auto model = Model::load(blob("tokenizer_uncased.tern").c_str());
     REQUIRE(model.ok());
-    const WordPiece& wp = *model.value()->impl().wordpiece;
+    const Tokenizer& wp = *model.value()->impl().tokenizer;
     std::vector<int32_t> ids(64), types(64);
     for (const char* bad : {"\xff", "caf\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"})
-      CHECK(wp.encode(bad, nullptr, 64, false, ids.data(), types.data()).status().code() == Code::kInvalidArgument);
+      CHECK(encode_into(wp, bad, nullptr, 64, false, ids.data(), types.data()).status().code() == Code::kInvalidArgument);
   }
 }
 
@@ -166,9 +180,9 @@ TEST_SUITE("wordpiece") {
     // decomposed spelling would become [UNK].
     auto model = Model::load(blob("langid.tern").c_str());
     REQUIRE(model.ok());
-    const WordPiece& wp = *model.value()->impl().wordpiece;
+    const Tokenizer& wp = *model.value()->impl().tokenizer;
     const std::vector<int32_t> composed = encode(wp, "V\xc3\xadnculo caf\xc3\xa9", nullptr);
     CHECK(encode(wp, "Vi\xcc\x81nculo cafe\xcc\x81", nullptr) == composed);
-    for (int32_t id : composed) CHECK(wp.token(id) != "[UNK]");
+    for (int32_t id : composed) CHECK(wp.wordpiece()->token(id) != "[UNK]");
   }
 }

@@ -201,6 +201,25 @@ void print_session_facts(const Model& model, const SessionOptions& o) {
                 s.value()->xnnpack_bytes(), s.value()->xnnpack_operators());
 }
 
+// The tokenizer's kind, its special ids and its settings.
+void print_tokenizer(const ModelImpl& m) {
+  if (!m.tokenizer) {
+    std::printf("tokenizer:   none (token ids only)\n");
+    return;
+  }
+  const Tokenizer& t = *m.tokenizer;
+  const SpecialIds& sp = t.special();
+  std::printf("tokenizer:   %s; pad %d, cls/bos %d, sep/eos %d, unk %d, mask %d\n", t.kind_name(), sp.pad, sp.cls,
+              sp.sep, sp.unk, sp.mask);
+  const fb::Tokenizer& spec = *m.blob.model().tokenizer();
+  if (const fb::WordPiece* wp = spec.wordpiece())
+    std::printf("             %zu tokens, lower_case %d, strip_accents %d\n", t.wordpiece()->vocab_size(),
+                wp->do_lower_case(), wp->strip_accents());
+  if (const fb::SentencePiece* sp = spec.sentencepiece())
+    std::printf("             %u pieces, vocab %d, %s\n", sp->pieces()->size(), sp->vocab_size(),
+                sp->legacy() ? "legacy" : "legacy=False");
+}
+
 int info_t5(const Model& model, const Args& a) {
   const ModelImpl& m = model.impl();
   const T5Config& c = model.t5_config();
@@ -220,7 +239,7 @@ int info_t5(const Model& model, const Args& a) {
   const fb::Model& fm = m.blob.model();
   if (fm.generation()) show("generation:", fm.generation());
   if (fm.tasks()) for (const auto* t : *fm.tasks()) show("task:", t);
-  std::printf("tokenizer:   %s\n", m.sentencepiece ? (fm.tokenizer()->sentencepiece()->legacy() ? "sentencepiece unigram (T5Tokenizer, legacy)" : "sentencepiece unigram (T5Tokenizer, legacy=False)") : "none (token ids only)");
+  print_tokenizer(m);
   print_tensor_summary(m);
   SessionOptions o = options_for(model, a, 1);
   o.max_new_tokens = 128;
@@ -259,10 +278,8 @@ int info(const Model& model, const Args& a) {
   std::printf("labels:      ");
   for (size_t i = 0; i < model.num_labels(); ++i)
     std::printf("%s%.*s", i ? ", " : "", int(model.label(i).size()), model.label(i).data());
-  std::printf("\ntokenizer:   %s\n", m.wordpiece ? "wordpiece" : "none (token ids only)");
-  if (m.wordpiece)
-    std::printf("             %zu tokens, lower_case %d, strip_accents %d\n", m.wordpiece->vocab_size(),
-                fm.tokenizer()->wordpiece()->do_lower_case(), fm.tokenizer()->wordpiece()->strip_accents());
+  std::printf("\n");
+  print_tokenizer(m);
   print_tensor_summary(m);
   SessionOptions o = options_for(model, a, 1);
   Result<size_t> arena = Session::required_arena_bytes(model, o);

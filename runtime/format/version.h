@@ -4,5 +4,6 @@ namespace tern {
 // The blob format version this build writes and reads; see schema/README.md for when to bump which.
 constexpr int kFormatMajor = 1;
 constexpr int kFormatMinor = 3;  // 1.1: T5, generation defaults, SentencePiece; 1.2: tokenizer hash indexes;
-                                 // 1.3: encoder families (embedding projection, shared layers, heads)
+                                 // 1.3: encoder families (embedding projection, shared layers, heads),
+                                 //      special-token templates and ids, byte-level BPE, fairseq/ALBERT SentencePiece
 }  // namespace tern

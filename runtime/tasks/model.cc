@@ -54,13 +54,15 @@ Status bind(ModelImpl* m) {
   TERN_CHECK_OR_RETURN(fm.arch() >= fb::Arch::MIN && fm.arch() <= fb::Arch::MAX, Code::kUnsupported,
                        "model: architecture %d is not supported by this runtime", int(fm.arch()));
   m->arch = Arch(int(fm.arch()));
+  // The tokenizer is whatever the blob carries, whatever the architecture.
+  auto bind_tokenizer = [&](int vocab_size) {
+    if (!fm.tokenizer()) return Status();
+    m->tokenizer = std::make_unique<Tokenizer>();
+    return m->tokenizer->init(*fm.tokenizer(), vocab_size);
+  };
   if (m->arch == Arch::kT5) {
     TERN_RETURN_IF_ERROR(bind_t5(m->blob, &m->t5, &m->t5_weights));
-    if (fm.tokenizer() && fm.tokenizer()->sentencepiece()) {
-      m->sentencepiece = std::make_unique<SentencePiece>();
-      TERN_RETURN_IF_ERROR(m->sentencepiece->init(*fm.tokenizer()->sentencepiece(), m->t5.vocab_size));
-    }
-    return Status();
+    return bind_tokenizer(m->t5.vocab_size);
   }
   TERN_RETURN_IF_ERROR(bind_encoder(m->blob, &m->encoder, &m->weights));
   if (fm.labels()) {
@@ -69,11 +71,7 @@ Status bind(ModelImpl* m) {
                          m->encoder.num_labels);
     for (const auto* l : *fm.labels()) m->labels.emplace_back(l->c_str(), l->size());
   }
-  if (fm.tokenizer() && fm.tokenizer()->wordpiece()) {
-    m->wordpiece = std::make_unique<WordPiece>();
-    TERN_RETURN_IF_ERROR(m->wordpiece->init(*fm.tokenizer()->wordpiece(), m->encoder.vocab_size));
-  }
-  return Status();
+  return bind_tokenizer(m->encoder.vocab_size);
 }
 
 }  // namespace
@@ -135,38 +133,26 @@ size_t Model::num_labels() const { return size_t(impl_->encoder.num_labels); }
 std::string_view Model::label(size_t id) const {
   return id < impl_->labels.size() ? impl_->labels[id] : std::string_view();
 }
-bool Model::has_tokenizer() const { return impl_->wordpiece || impl_->sentencepiece; }
+bool Model::has_tokenizer() const { return impl_->tokenizer != nullptr; }
 
+// Not the allocation-free path: counts the tokens first, then encodes into vectors of that size.
 Result<std::vector<int32_t>> Model::tokenize(std::string_view text) const {
   TERN_CHECK_OR_RETURN(has_tokenizer(), Code::kInvalidArgument, "this model has no tokenizer");
-  if (impl_->wordpiece) {
-    std::vector<int32_t> ids(text.size() * 3 + 8), types(ids.size());
-    Result<size_t> n = impl_->wordpiece->encode(text, nullptr, ids.size(), false, ids.data(), types.data());
-    if (!n.ok()) return n.status();
-    ids.resize(n.value());
-    return ids;
-  }
-  // Not the allocation-free path: room for a token per byte first, then up to the worst case
-  // (every byte normalized to the longest replacement, each byte of it a token).
-  const SentencePiece& sp = *impl_->sentencepiece;
-  std::vector<uint64_t> scratch(SentencePiece::scratch_bytes(SentencePiece::kWindowBytes) / 8 + 1);  // 8-byte aligned
-  const SentencePiece::Scratch s{reinterpret_cast<uint8_t*>(scratch.data()), SentencePiece::kWindowBytes};
-  const size_t most = text.size() * (sp.max_expansion() + 3) + 8;
-  for (size_t capacity = text.size() + 8;; capacity = std::min(capacity * 8, most)) {
-    std::vector<int32_t> ids(capacity);
-    Result<size_t> n = sp.encode(text, s, ids.size(), false, ids.data());
-    if (n.ok()) {
-      ids.resize(n.value());
-      return ids;
-    }
-    if (n.status().code() != Code::kResourceExhausted || capacity >= most) return n.status();
-  }
+  const Tokenizer& t = *impl_->tokenizer;
+  std::vector<uint64_t> scratch(t.scratch_bytes() / 8 + 1);  // 8-byte aligned
+  uint8_t* s = reinterpret_cast<uint8_t*>(scratch.data());
+  size_t count = 0;
+  auto counter = [&](int32_t, uint32_t, uint32_t) { return ++count, true; };
+  TERN_RETURN_IF_ERROR(t.tokenize(text, s, TokenSink(counter)));
+  std::vector<int32_t> ids(count + 8);  // room for the template's special tokens
+  Result<Encoded> e = t.encode(text, nullptr, s, false, EncodeOutput{ids.data(), nullptr, nullptr, ids.size()});
+  if (!e.ok()) return e.status();
+  ids.resize(e.value().length);
+  return ids;
 }
 
 std::string Model::decode(const int32_t* ids, size_t count, bool skip_special) const {
-  if (impl_->sentencepiece) return impl_->sentencepiece->decode(ids, count, skip_special);
-  if (impl_->wordpiece) return impl_->wordpiece->decode(ids, count);
-  return std::string();
+  return impl_->tokenizer ? impl_->tokenizer->decode(ids, count, skip_special) : std::string();
 }
 size_t Model::file_bytes() const { return impl_->blob.size(); }
 

@@ -7,8 +7,7 @@
 #include "format/blob.h"
 #include "models/encoder.h"
 #include "models/t5.h"
-#include "tasks/sentencepiece.h"
-#include "tasks/wordpiece.h"
+#include "text/tokenizer.h"
 #include "tern/model.h"
 
 namespace tern {
@@ -28,8 +27,7 @@ struct ModelImpl {
   T5Config t5;             // T5
   T5Weights t5_weights;
   std::vector<std::string_view> labels;
-  std::unique_ptr<WordPiece> wordpiece;          // BERT family; null: token ids only
-  std::unique_ptr<SentencePiece> sentencepiece;  // T5; null: token ids only
+  std::unique_ptr<Tokenizer> tokenizer;  // whichever the blob carries; null: token ids only
 };
 
 }  // namespace tern

@@ -36,8 +36,8 @@ struct SessionImpl {
   T5Buffers t5buf{};
   GeneratorPlan gen;
   int dec_logits = -1, dec_hidden = -1, dec_ids = -1, dec_mask = -1;  // run(): teacher forcing
-  int text_scratch = -1;  // SentencePiece working memory for generate(texts)
-  size_t text_bytes = 0;
+  int text_scratch = -1;  // the tokenizer's working memory for generate(texts)
+  uint8_t* encoder_text_scratch = nullptr;  // BERT family: the tokenizer's, after the encoder's plan
   Generated generated;
   size_t src_len = 0, beams_now = 1;
 
@@ -99,8 +99,7 @@ void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s
   s->dec_logits = s->t5_memory.add(product(B, P, c.vocab_size, 4), 1, 2);
   s->dec_hidden = s->t5_memory.add(o.output_hidden_states ? product(c.num_decoder_layers + 1, B, P, c.d_model, 4) : 0, 1, 2);
   // Texts stream through the tokenizer's window, so its size does not depend on max_seq.
-  s->text_bytes = SentencePiece::kWindowBytes;
-  s->text_scratch = s->t5_memory.add(SentencePiece::scratch_bytes(s->text_bytes), 0, 0);
+  s->text_scratch = s->t5_memory.add(m.tokenizer ? m.tokenizer->scratch_bytes() : 0, 0, 0);
   s->t5_memory.plan();
 }
 
@@ -117,10 +116,25 @@ Result<size_t> arena_size(const MemoryPlan& plan, const SessionOptions& o) {
   return plan.total_bytes() + kArenaTailBytes;
 }
 
+// An encoder session's arena: the encoder's plan, then the tokenizer's scratch (texts stream
+// through it, so its size does not depend on max_seq), then the tail.
+Result<size_t> encoder_arena_size(const ModelImpl& m, const MemoryPlan& plan, const SessionOptions& o,
+                                  size_t* text_offset) {
+  Result<size_t> planned = arena_size(plan, o);
+  if (!planned.ok()) return planned.status();
+  const size_t text = m.tokenizer ? align_up(m.tokenizer->scratch_bytes(), kArenaAlignment) : 0;
+  *text_offset = align_up(plan.total_bytes(), kArenaAlignment);
+  TERN_CHECK_OR_RETURN(*text_offset <= SIZE_MAX - text - kArenaTailBytes, Code::kResourceExhausted,
+                       "session: max_batch=%zu, max_seq=%zu need more memory than this process can address",
+                       o.max_batch, o.max_seq);
+  return *text_offset + text + kArenaTailBytes;
+}
+
 Result<size_t> planned_bytes(const ModelImpl& m, const SessionOptions& o) {
+  size_t text_offset;
   if (m.arch != Arch::kT5)
-    return arena_size(plan_encoder(m.encoder, o.max_batch, o.max_seq, o.output_hidden_states,
-                                   o.output_attentions, o.threads).memory, o);
+    return encoder_arena_size(m, plan_encoder(m.encoder, o.max_batch, o.max_seq, o.output_hidden_states,
+                                              o.output_attentions, o.threads).memory, o, &text_offset);
   SessionImpl s;
   plan_t5_session(m, o, &s);
   return arena_size(s.t5_memory, o);
@@ -147,7 +161,9 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   else
     s->plan = plan_encoder(s->model->encoder, o.max_batch, o.max_seq, o.output_hidden_states,
                            o.output_attentions, o.threads);
-  Result<size_t> planned = arena_size(s->is_t5() ? s->t5_memory : s->plan.memory, o);
+  size_t text_offset = 0;
+  Result<size_t> planned = s->is_t5() ? arena_size(s->t5_memory, o)
+                                      : encoder_arena_size(*s->model, s->plan.memory, o, &text_offset);
   if (!planned.ok()) return planned.status();
   const size_t need = planned.value();
   if (arena) {
@@ -175,6 +191,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
     s->ctx.act_q = reinterpret_cast<int8_t*>(s->arena + s->plan.memory.offset(s->plan.act_q));
     s->ctx.act_scale = reinterpret_cast<float*>(s->arena + s->plan.memory.offset(s->plan.act_scale));
     s->ctx.act_q_stride = s->plan.act_q_stride;
+    s->encoder_text_scratch = s->arena + text_offset;
   }
   s->ctx.threads = o.threads;
   if (o.threads > 1) {
@@ -393,22 +410,24 @@ Status Session::generate(const std::string_view* texts, size_t count, const Gene
   SessionImpl& s = *impl_;
   TERN_CHECK_OR_RETURN(s.is_t5(), Code::kInvalidArgument, "generate: this model is not an encoder-decoder");
   TERN_CHECK_OR_RETURN(texts != nullptr, Code::kInvalidArgument, "generate: texts is null");
-  const SentencePiece* sp = s.model->sentencepiece.get();
-  TERN_CHECK_OR_RETURN(sp != nullptr, Code::kInvalidArgument,
-                       "generate: this model has no tokenizer (convert it with its spiece.model, or pass token ids)");
+  const Tokenizer* tok = s.model->tokenizer.get();
+  TERN_CHECK_OR_RETURN(tok != nullptr, Code::kInvalidArgument,
+                       "generate: this model has no tokenizer (convert it with its tokenizer files, or pass token ids)");
   TERN_CHECK_OR_RETURN(count >= 1 && count <= s.options.max_batch, Code::kInvalidArgument,
                        "generate: %zu texts, the session was planned for 1..%zu", count, s.options.max_batch);
   const size_t stride = s.options.max_seq;
-  const SentencePiece::Scratch scratch{s.t5_at<uint8_t>(s.text_scratch), s.text_bytes};
+  uint8_t* scratch = s.t5_at<uint8_t>(s.text_scratch);
   size_t lengths[4096], seq = 1;
   for (size_t i = 0; i < count; ++i) {
-    Result<size_t> len = sp->encode(texts[i], scratch, stride, s.options.truncate, s.t5buf.src_ids + i * stride);
-    if (!len.ok()) return Status::error(len.status().code(), "text %zu: %s", i, len.status().message());
-    lengths[i] = len.value();
+    Result<Encoded> e = tok->encode(texts[i], nullptr, scratch, s.options.truncate,
+                                    EncodeOutput{s.t5buf.src_ids + i * stride, nullptr, nullptr, stride});
+    if (!e.ok()) return Status::error(e.status().code(), "text %zu: %s", i, e.status().message());
+    lengths[i] = e.value().length;
     seq = std::max(seq, lengths[i]);
   }
+  const int32_t pad = std::max(tok->special().pad, 0);
   for (size_t i = 0; i < count; ++i)
-    pack_row(s.t5buf.src_ids, s.t5buf.src_mask, i, stride, seq, lengths[i], sp->pad_id());
+    pack_row(s.t5buf.src_ids, s.t5buf.src_mask, i, stride, seq, lengths[i], pad);
   return s.generate_loaded(count, seq, o);
 }
 
@@ -455,11 +474,11 @@ Status Session::classify(const std::string_view* texts, const std::string_view* 
   TERN_CHECK_OR_RETURN(s.is_t5() || s.model->encoder.head == Head::kSequenceClassification, Code::kInvalidArgument,
                        "classify: this model is not a sequence classifier (its head gives %s)",
                        s.model->encoder.head == Head::kEmbedding ? "embeddings" : "token labels");
-  const WordPiece* wp = s.model->wordpiece.get();
+  const Tokenizer* tok = s.model->tokenizer.get();
   TERN_CHECK_OR_RETURN(texts != nullptr, Code::kInvalidArgument, "classify: texts is null");
   TERN_CHECK_OR_RETURN(!s.is_t5(), Code::kInvalidArgument, "classify: this model is not a classifier");
-  TERN_CHECK_OR_RETURN(wp != nullptr, Code::kInvalidArgument,
-                       "classify: this model has no tokenizer (convert it with its vocab.txt, or "
+  TERN_CHECK_OR_RETURN(tok != nullptr, Code::kInvalidArgument,
+                       "classify: this model has no tokenizer (convert it with its tokenizer files, or "
                        "pass token ids)");
   TERN_CHECK_OR_RETURN(count >= 1 && count <= s.options.max_batch, Code::kInvalidArgument,
                        "classify: %zu texts, the session was planned for 1..%zu", count,
@@ -468,16 +487,15 @@ Status Session::classify(const std::string_view* texts, const std::string_view* 
   size_t lengths[4096];
   size_t seq = 1;
   for (size_t i = 0; i < count; ++i) {
-    Result<size_t> len = wp->encode(texts[i], pairs ? &pairs[i] : nullptr, stride,
-                                    s.options.truncate, s.buf.ids + i * stride,
-                                    s.buf.types + i * stride);
-    if (!len.ok())
-      return Status::error(len.status().code(), "text %zu: %s", i, len.status().message());
-    lengths[i] = len.value();
+    Result<Encoded> e = tok->encode(texts[i], pairs ? &pairs[i] : nullptr, s.encoder_text_scratch, s.options.truncate,
+                                    EncodeOutput{s.buf.ids + i * stride, s.buf.types + i * stride, nullptr, stride});
+    if (!e.ok())
+      return Status::error(e.status().code(), "text %zu: %s", i, e.status().message());
+    lengths[i] = e.value().length;
     seq = std::max(seq, lengths[i]);
   }
   for (size_t i = 0; i < count; ++i) {
-    pack_row(s.buf.ids, s.buf.mask, i, stride, seq, lengths[i], wp->pad_id());
+    pack_row(s.buf.ids, s.buf.mask, i, stride, seq, lengths[i], std::max(tok->special().pad, 0));
     pack_row(s.buf.types, nullptr, i, stride, seq, lengths[i], 0);
   }
   TERN_RETURN_IF_ERROR(s.run_loaded(count, seq));

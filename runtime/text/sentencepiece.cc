@@ -1,10 +1,10 @@
-#include "tasks/sentencepiece.h"
+#include "text/sentencepiece.h"
 
 #include <algorithm>
 #include <cfloat>
 #include <cstring>
 
-#include "tasks/unicode.h"
+#include "text/unicode.h"
 
 namespace tern {
 namespace {
@@ -66,15 +66,23 @@ struct SentencePiece::Node {  // best segmentation of the normalized text ending
 
 // One chunk's text as the normalizer reads it: up to three parts in order, copied through a small
 // stage so that nothing the size of the text is copied. In a `rewritten` part U+2581 reads as a
-// space (T5Tokenizer legacy=False replaces it before encoding).
+// space (T5Tokenizer legacy=False replaces it before encoding). Each staged byte remembers where
+// in the text it came from; a `synthetic` part (not from the text) has empty spans.
 struct SentencePiece::Input {
   std::string_view parts[3];
   bool rewritten[3] = {false, false, false};
+  bool synthetic[3] = {false, false, false};
+  uint32_t origin[3] = {0, 0, 0};  // text offset of each part's next byte
   size_t count = 0, part = 0;
-  char* stage = nullptr;      // kStageBytes
-  size_t begin = 0, end = 0;  // staged bytes not normalized yet
+  char* stage = nullptr;         // kStageBytes
+  SourceSpan* spans = nullptr;   // kStageBytes: the source of each staged byte
+  size_t begin = 0, end = 0;     // staged bytes not normalized yet
 
-  void add(std::string_view s, bool rewrite) { parts[count] = s, rewritten[count++] = rewrite; }
+  void add(std::string_view s, bool rewrite, uint32_t at, bool synth) {
+    parts[count] = s, rewritten[count] = rewrite, origin[count] = at, synthetic[count++] = synth;
+  }
+  // The source of the next len staged bytes.
+  SourceSpan span(size_t len) const { return SourceSpan{spans[begin].begin, spans[begin + len - 1].end}; }
   bool all_staged() {
     while (part < count && parts[part].empty()) ++part;
     return part == count;
@@ -84,10 +92,14 @@ struct SentencePiece::Input {
   std::string_view staged() {
     if (end - begin < kLookahead && !all_staged()) {
       std::memmove(stage, stage + begin, end - begin);
+      std::memmove(spans, spans + begin, (end - begin) * sizeof(SourceSpan));
       end -= begin, begin = 0;
       while (end < kStageBytes && !all_staged()) {
         std::string_view& p = parts[part];
         const bool space = rewritten[part] && p.substr(0, 3) == kSpaceSymbol;
+        const uint32_t width = synthetic[part] ? 0 : space ? 3 : 1;
+        spans[end] = SourceSpan{origin[part], origin[part] + width};
+        origin[part] += width;
         stage[end++] = space ? ' ' : p[0];
         p.remove_prefix(space ? 3 : 1);
       }
@@ -101,14 +113,18 @@ struct SentencePiece::Input {
 // the window shifts there with the scores kept, so the result is the whole text's Viterbi path.
 struct SentencePiece::Window {
   char* text;
-  Node* nodes;  // nodes[i]: the best segmentation of text[0, i)
+  Node* nodes;       // nodes[i]: the best segmentation of text[0, i)
+  SourceSpan* src;   // src[i]: where text[i] came from
   size_t capacity;
   size_t filled = 0;     // normalized bytes in the window
   size_t frontier = 0;   // the next lattice start (a character boundary); all before it are done
   bool ended = false;    // the input is all normalized, trailing whitespace removed
   bool started = false;  // the normalizer is past leading whitespace
   bool prev_space = false;
-  bool prev_unk = false;  // a run of unknowns is one <unk>, across shifts too
+  // The last token, held back because a run of unknowns is one <unk> (across shifts too) whose
+  // span grows with the run.
+  int32_t pending_id = -1;
+  SourceSpan pending_span;
 };
 
 
@@ -196,9 +212,10 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
     const Scratch s{buf.data(), min_window()};
     Input in;
     in.stage = stage(s);
-    in.add(id_to_piece_[size_t(unk_id_)], false);
+    in.spans = stage_spans(s);
+    in.add(id_to_piece_[size_t(unk_id_)], false, 0, true);
     size_t count = 0;
-    auto counter = [&](int32_t) { return ++count, true; };
+    auto counter = [&](int32_t, uint32_t, uint32_t) { return ++count, true; };
     TERN_RETURN_IF_ERROR(encode_pieces(in, false, s, counter));
     unk_prefix_ids_ = count;
   }
@@ -237,12 +254,20 @@ size_t SentencePiece::normalize_prefix(std::string_view in, std::string_view* re
   return best_len;
 }
 
-// The scratch: the window's text, its nodes, the input stage.
+// The scratch: the window's text, its nodes, the sources of its bytes, the input stage and the
+// sources of the staged bytes.
 size_t SentencePiece::scratch_bytes(size_t window) {
-  return align8(window) + align8((window + 1) * sizeof(Node)) + kStageBytes;
+  return align8(window) + align8((window + 1) * sizeof(Node)) + align8((window + 1) * sizeof(SourceSpan)) +
+         kStageBytes * (1 + sizeof(SourceSpan));
+}
+SourceSpan* SentencePiece::window_spans(const Scratch& s) {
+  return reinterpret_cast<SourceSpan*>(s.data + align8(s.text_bytes) + align8((s.text_bytes + 1) * sizeof(Node)));
 }
 char* SentencePiece::stage(const Scratch& s) {
-  return reinterpret_cast<char*>(s.data + align8(s.text_bytes) + align8((s.text_bytes + 1) * sizeof(Node)));
+  return reinterpret_cast<char*>(window_spans(s) + (s.text_bytes + 1));
+}
+SourceSpan* SentencePiece::stage_spans(const Scratch& s) {
+  return reinterpret_cast<SourceSpan*>(s.data + scratch_bytes(s.text_bytes) - kStageBytes * sizeof(SourceSpan));
 }
 
 // The window must hold one rule's output and a piece's reach past the frontier with room to spare:
@@ -256,10 +281,11 @@ Status SentencePiece::normalize_more(Input& in, Window& w, bool dummy_prefix) co
   const bool remove_ws = spec_->remove_extra_whitespaces();
   const std::string_view space = spec_->escape_whitespaces() ? std::string_view(kSpaceSymbol) : " ";
   const size_t from = w.filled;
-  auto put = [&](std::string_view s) {
+  auto put = [&](std::string_view s, SourceSpan src) {
     for (const char& c : s) {
       const std::string_view out = c == ' ' ? space : std::string_view(&c, 1);
       std::memcpy(w.text + w.filled, out.data(), out.size());
+      for (size_t k = 0; k < out.size(); ++k) w.src[w.filled + k] = src;
       w.filled += out.size();
     }
   };
@@ -278,17 +304,18 @@ Status SentencePiece::normalize_more(Input& in, Window& w, bool dummy_prefix) co
       piece = valid ? text.substr(0, pos) : std::string_view("\xef\xbf\xbd");
       len = valid ? pos : 1;
     }
+    const SourceSpan src = in.span(len);
     in.begin += len;
     if (!w.started) {
       if (remove_ws && piece == " ") continue;
       w.started = true;
-      if (dummy_prefix) put(" ");
+      if (dummy_prefix) put(" ", SourceSpan{src.begin, src.begin});  // in no text: empty, where the text starts
       w.prev_space = remove_ws;
     }
     if (w.prev_space)
       while (!piece.empty() && piece[0] == ' ') piece.remove_prefix(1);
     if (!piece.empty()) {
-      put(piece);
+      put(piece, src);
       w.prev_space = piece.back() == ' ';
     }
     if (!remove_ws) w.prev_space = false;
@@ -361,18 +388,32 @@ bool SentencePiece::emit_path(Window& w, size_t end, Emit& emit) const {
     at = from;
   }
   for (size_t at = 0; at < end; at = size_t(nodes[at].next)) {
-    const int32_t id = nodes[nodes[at].next].id;
-    const bool unk = id == unk_id_;
-    if (!(unk && w.prev_unk) && !emit(id)) return false;
-    w.prev_unk = unk;
+    const size_t next = size_t(nodes[at].next);
+    const int32_t id = nodes[next].id;
+    const SourceSpan span{w.src[at].begin, std::max(w.src[next - 1].end, w.src[at].begin)};
+    if (id == unk_id_ && w.pending_id == unk_id_) {
+      w.pending_span.end = std::max(w.pending_span.end, span.end);
+      continue;
+    }
+    if (!flush_pending(w, emit)) return false;
+    w.pending_id = id;
+    w.pending_span = span;
   }
   return true;
+}
+
+template <typename Emit>
+bool SentencePiece::flush_pending(Window& w, Emit& emit) const {
+  const int32_t id = w.pending_id;
+  w.pending_id = -1;
+  return id < 0 || emit(model_id(id), w.pending_span.begin, w.pending_span.end);
 }
 
 // Drops text[0, at) from the window; scores stay as they are, so later ones add up as they would
 // over the whole text.
 void SentencePiece::shift(Window& w, size_t at) {
   std::memmove(w.text, w.text + at, w.filled - at);
+  std::memmove(w.src, w.src + at, (w.filled - at) * sizeof(SourceSpan));
   for (size_t i = at; i <= w.filled; ++i) {
     Node n = w.nodes[i];
     if (n.start >= 0) n.start = std::max(n.start - int32_t(at), 0);  // before `at`: on no open path
@@ -385,14 +426,15 @@ void SentencePiece::shift(Window& w, size_t at) {
 // Normalizes the input and emits the ids of its best segmentation, window by window.
 template <typename Emit>
 Status SentencePiece::encode_pieces(Input& in, bool dummy_prefix, const Scratch& s, Emit& emit) const {
-  Window w{reinterpret_cast<char*>(s.data), reinterpret_cast<Node*>(s.data + align8(s.text_bytes)), s.text_bytes};
+  Window w{reinterpret_cast<char*>(s.data), reinterpret_cast<Node*>(s.data + align8(s.text_bytes)), window_spans(s),
+           s.text_bytes};
   w.nodes[0] = Node{0.0f, 0, -1, -1};
   const std::string_view space = spec_->escape_whitespaces() ? std::string_view(kSpaceSymbol) : " ";
   for (;;) {
     TERN_RETURN_IF_ERROR(normalize_more(in, w, dummy_prefix));
     if (w.ended) {
       extend_lattice(w, w.filled);
-      emit_path(w, w.filled, emit);
+      if (emit_path(w, w.filled, emit)) flush_pending(w, emit);
       return Status();
     }
     // Only starts whose pieces cannot reach past the final text: trailing whitespace may still
@@ -417,24 +459,25 @@ Status SentencePiece::encode_pieces(Input& in, bool dummy_prefix, const Scratch&
 // prefix, no dummy prefix; a chunk starting with a space or U+2581 is encoded as "<unk>" + chunk
 // with the ids of "<unk>" dropped, so that its leading space survives normalization.
 template <typename Emit>
-Status SentencePiece::encode_chunk(std::string_view chunk, bool first, const Scratch& s, Emit& emit) const {
+Status SentencePiece::encode_chunk(std::string_view chunk, uint32_t at, bool first, const Scratch& s, Emit& emit) const {
   Input in;
   in.stage = stage(s);
+  in.spans = stage_spans(s);
   if (spec_->legacy()) {
     if (chunk.empty()) return Status();
-    in.add(chunk, false);
+    in.add(chunk, false, at, false);
     return encode_pieces(in, spec_->add_dummy_prefix(), s, emit);
   }
   if (!first && chunk.empty()) return Status();
   if (!first && chunk[0] != ' ' && chunk.substr(0, 3) != kSpaceSymbol) {
-    in.add(chunk, true);
+    in.add(chunk, true, at, false);
     return encode_pieces(in, false, s, emit);
   }
-  in.add(id_to_piece_[size_t(unk_id_)], false);
-  if (first) in.add(kSpaceSymbol, false);
-  in.add(chunk, true);
+  in.add(id_to_piece_[size_t(unk_id_)], false, at, true);
+  if (first) in.add(kSpaceSymbol, false, at, true);
+  in.add(chunk, true, at, false);
   size_t skip = unk_prefix_ids_;
-  auto dropping = [&](int32_t id) { return skip ? (--skip, true) : emit(id); };
+  auto dropping = [&](int32_t id, uint32_t b, uint32_t e) { return skip ? (--skip, true) : emit(id, b, e); };
   return encode_pieces(in, false, s, dropping);
 }
 
@@ -451,27 +494,23 @@ const fb::AddedToken* SentencePiece::match_added(std::string_view text, size_t a
   return best;
 }
 
-Result<size_t> SentencePiece::encode(std::string_view text, const Scratch& s, size_t max_len, bool truncate,
-                                     int32_t* ids) const {
-  TERN_CHECK_OR_RETURN(max_len >= 1, Code::kInvalidArgument, "max_seq=0 cannot hold </s>");
+Status SentencePiece::tokenize(std::string_view text, const Scratch& s, TokenSink emit) const {
   TERN_CHECK_OR_RETURN(s.text_bytes >= min_window(), Code::kInvalidArgument,
                        "tokenizer: a window of %zu bytes, this tokenizer needs %zu", s.text_bytes, min_window());
+  TERN_CHECK_OR_RETURN(text.size() < UINT32_MAX, Code::kInvalidArgument, "text: %zu bytes, tern reads up to 4 GiB",
+                       text.size());
   for (size_t pos = 0; pos < text.size();) {
     uint32_t cp;
     size_t at = pos;
     TERN_CHECK_OR_RETURN(utf8_next(text, &pos, &cp), Code::kInvalidArgument, "text: invalid UTF-8 at byte %zu", at);
   }
-  // Tokens past max_len - 1 are counted, not kept; at max_len the outcome is known (the text does
-  // not fit with its </s>) and encoding stops, so a long text costs no more than its kept part.
-  size_t n = 0, total = 0;
-  auto emit = [&](int32_t id) {
-    if (n < max_len - 1) ids[n++] = id;
-    return ++total < max_len;
-  };
+  bool stopped = false;
+  auto out = [&](int32_t id, uint32_t b, uint32_t e) { return !(stopped = !emit(id, b, e)); };
   // Split on added tokens (leftmost, then longest), honouring their lstrip/rstrip. Each position
   // of the text is a trie walk from the root once.
   std::string_view rest = text;
-  for (bool first = true; total < max_len; first = false) {
+  for (bool first = true; !stopped; first = false) {
+    const uint32_t at = uint32_t(rest.data() - text.data());
     size_t best_pos = std::string_view::npos, best_len = 0;
     const fb::AddedToken* best = nullptr;
     for (size_t p = 0; p < rest.size() && !best; ++p)
@@ -481,21 +520,13 @@ Result<size_t> SentencePiece::encode(std::string_view text, const Scratch& s, si
     // Non-legacy drops the lone U+2581 prefix when the text starts with an added token.
     const bool lone_prefix = !spec_->legacy() && first && chunk.empty() && best;
     if (!lone_prefix && !(spec_->legacy() && chunk.empty()))
-      TERN_RETURN_IF_ERROR(encode_chunk(chunk, first && !text.empty(), s, emit));
-    if (!best || total >= max_len) break;
-    emit(best->id());
+      TERN_RETURN_IF_ERROR(encode_chunk(chunk, at, first && !text.empty(), s, out));
+    if (!best || stopped) break;
+    if (!out(best->id(), uint32_t(at + best_pos), uint32_t(at + best_pos + best_len))) break;
     rest = rest.substr(best_pos + best_len);
     if (best->rstrip()) rest = strip_left(rest);
   }
-  // </s> last, unless the text already ends with it (T5Tokenizer's _add_eos_if_not_present).
-  const bool ends_with_eos = total > 0 && total == n && ids[n - 1] == eos_id_;
-  if (!ends_with_eos) {
-    TERN_CHECK_OR_RETURN(total + 1 <= max_len || truncate, Code::kResourceExhausted,
-                         "text is more than the session's max_seq=%zu tokens (plan a longer max_seq, or enable "
-                         "truncation)", max_len);
-    ids[n++] = eos_id_;
-  }
-  return n;
+  return Status();
 }
 
 bool SentencePiece::is_special(int32_t id) const {

@@ -1,4 +1,4 @@
-#include "tasks/string_index.h"
+#include "text/string_index.h"
 
 namespace tern {
 

@@ -1,6 +1,6 @@
-#include "tasks/wordpiece.h"
+#include "text/wordpiece.h"
 
-#include "tasks/unicode.h"
+#include "text/unicode.h"
 
 namespace tern {
 
@@ -60,58 +60,14 @@ std::string_view WordPiece::token(int32_t id) const {
   return id >= 0 && size_t(id) < vocab_size() ? vocab_->Get(uint32_t(id))->string_view() : std::string_view();
 }
 
-Result<size_t> WordPiece::encode(std::string_view a, const std::string_view* b, size_t max_len,
-                                 bool truncate, int32_t* ids, int32_t* types) const {
-  // First pass counts, so truncation can be decided before anything is written.
-  size_t na = 0, nb = 0;
-  TERN_RETURN_IF_ERROR(tokenize(a, [&](int32_t) { return ++na, true; }));
-  if (b) TERN_RETURN_IF_ERROR(tokenize(*b, [&](int32_t) { return ++nb, true; }));
-  const size_t specials = b ? 3 : 2;
-  TERN_CHECK_OR_RETURN(max_len >= specials, Code::kInvalidArgument,
-                       "max_seq=%zu cannot hold the special tokens", max_len);
-  size_t total = na + nb + specials;
-  if (total > max_len) {
-    TERN_CHECK_OR_RETURN(truncate, Code::kResourceExhausted,
-                         "text is %zu tokens, more than the session's max_seq=%zu "
-                         "(plan a longer max_seq, or enable truncation)",
-                         total, max_len);
-    // Hugging Face's longest_first: remove from the longer side first, then alternately.
-    size_t remove = total - max_len;
-    if (!b) {
-      na -= remove;
-    } else {
-      size_t diff = na > nb ? na - nb : nb - na;
-      size_t first = std::min(diff, remove), second = remove - first;
-      if (na > nb) {
-        na -= first + second / 2;
-        nb -= second - second / 2;
-      } else {
-        na -= second / 2;
-        nb -= first + second - second / 2;
-      }
-    }
-  }
-  size_t n = 0;
-  auto put = [&](int32_t id, int32_t type) { ids[n] = id, types[n] = type, ++n; };
-  put(cls_id_, 0);
-  size_t left = na;
-  TERN_RETURN_IF_ERROR(tokenize(a, [&](int32_t id) { return left ? (put(id, 0), --left > 0) : false; }));
-  put(sep_id_, 0);
-  if (b) {
-    left = nb;
-    TERN_RETURN_IF_ERROR(tokenize(*b, [&](int32_t id) { return left ? (put(id, 1), --left > 0) : false; }));
-    put(sep_id_, 1);
-  }
-  return n;
-}
-
-std::string WordPiece::decode(const int32_t* ids, size_t count) const {
+// BertTokenizer: tokens joined by spaces, " ##" removed; special tokens dropped or kept whole.
+std::string WordPiece::decode(const int32_t* ids, size_t count, bool skip_special) const {
   std::string text;
   for (size_t i = 0; i < count; ++i) {
     std::string_view t = token(ids[i]);
     bool special = ids[i] == unk_id_ || ids[i] == cls_id_ || ids[i] == sep_id_ || ids[i] == pad_id_;
     for (std::string_view s : specials_) special = special || s == t;
-    if (special || t.empty()) continue;
+    if ((special && skip_special) || t.empty()) continue;
     if (t.size() > 2 && t.substr(0, 2) == "##" && !text.empty()) {
       text.append(t.substr(2));
     } else {

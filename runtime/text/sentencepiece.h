@@ -1,8 +1,9 @@
 // SentencePiece unigram tokenization identical to Hugging Face's (slow) T5Tokenizer over
 // sentencepiece 0.1.97: added tokens matched verbatim first (with their lstrip/rstrip), then per
 // chunk the normalizer (precompiled charsmap, whitespace rules, dummy prefix) and Viterbi over the
-// pieces' scores (runs of unknown characters become one <unk>), then </s>. Legacy and non-legacy
-// (legacy=False) T5Tokenizer behaviour. Encoding allocates nothing: the caller gives scratch.
+// pieces' scores (runs of unknown characters become one <unk>). Legacy and non-legacy
+// (legacy=False) T5Tokenizer behaviour. Encoding allocates nothing: the caller gives scratch. The
+// special-token template (a </s>) is the Tokenizer's (text/tokenizer.h), not this class's.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "tasks/string_index.h"
+#include "text/string_index.h"
+#include "text/token_sink.h"
+#include "text/unicode.h"
 #include "tern/status.h"
 #include "tern_generated.h"
 
@@ -31,25 +34,24 @@ class SentencePiece {
     size_t text_bytes = 0;    // the window
   };
 
-  // T5Tokenizer(text).input_ids into ids (capacity max_len, </s> included). Longer: an error, or
-  // with `truncate` the first max_len - 1 tokens and </s>, having read no more of the text than
-  // those need.
-  Result<size_t> encode(std::string_view text, const Scratch& scratch, size_t max_len, bool truncate,
-                        int32_t* ids) const;
+  // The tokens of `text` (T5Tokenizer.tokenize, as ids), each with the bytes of `text` it came from,
+  // to emit until it returns false (having read no more of the text than the tokens emitted need).
+  Status tokenize(std::string_view text, const Scratch& scratch, TokenSink emit) const;
   // T5Tokenizer.decode(ids, skip_special_tokens), clean_up_tokenization_spaces as configured (true).
   std::string decode(const int32_t* ids, size_t count, bool skip_special) const;
-  int32_t eos_id() const { return eos_id_; }
+  int32_t eos_id() const { return model_id(eos_id_); }
+  int32_t unk_id() const { return model_id(unk_id_); }
   // At most how many normalized bytes one input byte becomes (NFKC can expand: U+FDFA, 3 bytes,
   // is 33 bytes normalized).
   size_t max_expansion() const { return max_expansion_; }
-  int32_t pad_id() const { return pad_id_; }
+  int32_t pad_id() const { return model_id(pad_id_); }
 
  private:
   struct Node;
   struct Input;
   struct Window;
   template <typename Emit>
-  Status encode_chunk(std::string_view chunk, bool first, const Scratch& s, Emit& emit) const;
+  Status encode_chunk(std::string_view chunk, uint32_t at, bool first, const Scratch& s, Emit& emit) const;
   template <typename Emit>
   Status encode_pieces(Input& in, bool dummy_prefix, const Scratch& s, Emit& emit) const;
   Status normalize_more(Input& in, Window& w, bool dummy_prefix) const;
@@ -58,8 +60,14 @@ class SentencePiece {
   size_t settled_position(const Window& w) const;
   template <typename Emit>
   bool emit_path(Window& w, size_t end, Emit& emit) const;
+  template <typename Emit>
+  bool flush_pending(Window& w, Emit& emit) const;
   static void shift(Window& w, size_t at);
+  static SourceSpan* window_spans(const Scratch& s);
   static char* stage(const Scratch& s);
+  static SourceSpan* stage_spans(const Scratch& s);
+  // The model's id of a piece the lattice found.
+  int32_t model_id(int32_t piece) const { return piece; }
   // Bytes one normalizer step may append (a rule's output with every byte an escaped space), and
   // how far past a lattice start its pieces (or one UTF-8 character) reach.
   size_t normalized_room() const { return 3 * max_expansion_ + 3; }

@@ -1,4 +1,4 @@
-#include "tasks/unicode.h"
+#include "text/unicode.h"
 
 #include <algorithm>
 #include <utility>
@@ -6,7 +6,7 @@
 
 namespace tern {
 namespace {
-#include "tasks/unicode_tables.inc"
+#include "text/unicode_tables.inc"
 }  // namespace
 
 uint8_t unicode_class(uint32_t cp) {

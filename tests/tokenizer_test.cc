@@ -1,0 +1,154 @@
+// The one tokenizer interface (runtime/text/tokenizer.h): templates from the blob, offsets into
+// the text, blobs from before templates were written.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tasks/model_impl.h"
+#include "tern/model.h"
+#include "test_util.h"
+
+using namespace tern;
+using namespace tern::test;
+
+namespace {
+
+struct Tokens {
+  std::vector<int32_t> ids, types;
+  std::vector<TokenOffsets> offsets;
+  size_t pair_start = 0;
+};
+
+Tokens encode(const Tokenizer& t, std::string_view a, const std::string_view* b = nullptr, size_t max_len = 4096,
+              bool truncate = false) {
+  std::vector<uint64_t> scratch(t.scratch_bytes() / 8 + 1);
+  Tokens out;
+  out.ids.resize(max_len), out.types.resize(max_len), out.offsets.resize(max_len);
+  auto e = t.encode(a, b, reinterpret_cast<uint8_t*>(scratch.data()), truncate,
+                    EncodeOutput{out.ids.data(), out.types.data(), out.offsets.data(), max_len});
+  REQUIRE_MESSAGE(e.ok(), e.status().message());
+  out.ids.resize(e.value().length), out.types.resize(e.value().length), out.offsets.resize(e.value().length);
+  out.pair_start = e.value().pair_start;
+  return out;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream f(path);
+  return nlohmann::json::parse(f);
+}
+
+// Offsets lie in the text, in order (tokens one character became, as "ﬁ" -> "f" "i", share its
+// span); template specials are empty at 0.
+void check_offsets(const Tokenizer& t, const Tokens& tk, std::string_view a, std::string_view b) {
+  uint32_t last = 0;
+  for (size_t i = 0; i < tk.ids.size(); ++i) {
+    const TokenOffsets o = tk.offsets[i];
+    const std::string_view text = i < tk.pair_start ? a : b;
+    if (i == tk.pair_start) last = 0;
+    CAPTURE(i);
+    CHECK(o.begin <= o.end);
+    CHECK(o.end <= text.size());
+    if (o.end > o.begin) {
+      CHECK(o.begin >= last);
+      last = o.begin;
+    }
+    (void)t;
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("tokenizer") {
+  TEST_CASE("offsets: WordPiece pieces map to their bytes; specials are empty") {
+    auto model = Model::load(blob("tokenizer_uncased.tern").c_str());
+    REQUIRE(model.ok());
+    const Tokenizer& t = *model.value()->impl().tokenizer;
+    const std::string text = "Hello world!";
+    Tokens tk = encode(t, text);
+    // [CLS] h ##ell ##o w ##or ##l ##d ! [SEP]
+    REQUIRE(tk.ids.size() == 10);
+    const std::vector<std::pair<uint32_t, uint32_t>> want = {{0, 0}, {0, 1}, {1, 4}, {4, 5}, {6, 7}, {7, 9},
+                                                             {9, 10}, {10, 11}, {11, 12}, {0, 0}};
+    for (size_t i = 0; i < want.size(); ++i) {
+      CAPTURE(i);
+      CHECK(tk.offsets[i].begin == want[i].first);
+      CHECK(tk.offsets[i].end == want[i].second);
+    }
+    // Accents stripped and NFC-composed characters still cover their source bytes.
+    Tokens cafe = encode(t, "Cafe\xcc\x81 d\xc3\xa9j\xc3\xa0");
+    check_offsets(t, cafe, "Cafe\xcc\x81 d\xc3\xa9j\xc3\xa0", "");
+    CHECK(cafe.offsets[cafe.ids.size() - 2].end == 13);
+  }
+
+  TEST_CASE("offsets: SentencePiece pieces cover their normalized source; every golden string") {
+    for (const char* variant : {"legacy", "nonlegacy"}) {
+      CAPTURE(variant);
+      auto model = Model::load(blob(std::string("t5_tokenizer_") + variant + ".tern").c_str());
+      REQUIRE(model.ok());
+      const Tokenizer& t = *model.value()->impl().tokenizer;
+      Tokens tk = encode(t, "Hello world!");
+      REQUIRE(tk.ids.size() >= 3);
+      CHECK(tk.offsets.front().begin == 0);
+      CHECK(tk.offsets[tk.ids.size() - 2].end == 12);  // "!" ends the text; </s> is a special
+      CHECK(tk.offsets.back().begin == tk.offsets.back().end);
+      const nlohmann::json g = read_json(data("goldens.json"));
+      for (const auto& s : g["strings"]) {
+        const std::string text = s["text"];
+        CAPTURE(text);
+        check_offsets(t, encode(t, text), text, "");
+      }
+    }
+  }
+
+  TEST_CASE("blobs from before templates (format 1.2) encode as they did: BERT's and T5's") {
+    for (const char* name : {"tokenizer_uncased.tern", "t5_tokenizer_legacy.tern"}) {
+      CAPTURE(name);
+      auto model = Model::load(blob(name).c_str());
+      REQUIRE(model.ok());
+      const fb::Tokenizer& spec = *model.value()->impl().blob.model().tokenizer();
+      REQUIRE(spec.post_processor() != nullptr);
+      fb::TokenizerT old;
+      spec.UnPackTo(&old);
+      old.post_processor.reset();
+      old.pad_id = old.cls_id = old.sep_id = old.unk_id = old.mask_id = -1;
+      flatbuffers::FlatBufferBuilder fbb;
+      fbb.Finish(fb::Tokenizer::Pack(fbb, &old));
+      Tokenizer t;
+      const int vocab = model.value()->arch() == Arch::kT5 ? model.value()->t5_config().vocab_size
+                                                         : model.value()->encoder_config().vocab_size;
+      REQUIRE(t.init(*flatbuffers::GetRoot<fb::Tokenizer>(fbb.GetBufferPointer()), vocab).ok());
+      const Tokenizer& now = *model.value()->impl().tokenizer;
+      const std::string_view b = "Das Haus ist wunderbar.";
+      for (const char* text : {"Hello world!", "", "a </s>"}) {
+        CAPTURE(text);
+        CHECK(encode(t, text).ids == encode(now, text).ids);
+        Tokens x = encode(t, text, &b), y = encode(now, text, &b);
+        CHECK(x.ids == y.ids);
+        CHECK(x.types == y.types);
+      }
+      CHECK(t.special().sep == now.special().sep);
+      CHECK(t.special().pad == now.special().pad);
+    }
+  }
+
+  TEST_CASE("a corrupt template is refused") {
+    auto model = Model::load(blob("tokenizer_uncased.tern").c_str());
+    REQUIRE(model.ok());
+    const fb::Tokenizer& spec = *model.value()->impl().blob.model().tokenizer();
+    for (int edit = 0; edit < 4; ++edit) {
+      CAPTURE(edit);
+      fb::TokenizerT bad;
+      spec.UnPackTo(&bad);
+      auto& pair = bad.post_processor->pair;
+      if (edit == 0) pair[0] = fb::TemplatePiece(5000, 0);           // beyond the vocab
+      if (edit == 1) pair[3] = fb::TemplatePiece(-1, 1);             // two first texts
+      if (edit == 2) bad.post_processor->single[1] = fb::TemplatePiece(-2, 0);  // a second text alone
+      if (edit == 3) bad.sep_id = 1000;
+      flatbuffers::FlatBufferBuilder fbb;
+      fbb.Finish(fb::Tokenizer::Pack(fbb, &bad));
+      Tokenizer t;
+      CHECK(t.init(*flatbuffers::GetRoot<fb::Tokenizer>(fbb.GetBufferPointer()), 1000).code() == Code::kInvalidModel);
+    }
+  }
+}
