@@ -149,6 +149,17 @@ TEST_SUITE("families") {
     check_close(got.data(), ref.floats, "probabilities");
   }
 
+  TEST_CASE("RoBERTa's positions start after the padding id: max_seq is bounded by what is left") {
+    auto model = load("roberta_cls_zip_f32.tern");  // max_position_embeddings 66, pad 1: 64 tokens
+    SessionOptions o;
+    auto s = Session::create(*model, o);
+    REQUIRE(s.ok());
+    o.max_seq = 64;
+    CHECK(Session::create(*model, o).ok());
+    o.max_seq = 65;
+    CHECK(Session::create(*model, o).status().code() == Code::kInvalidArgument);
+  }
+
   TEST_CASE("a task the model has no head for is refused") {
     auto embed = load("bert_embed_zip_f32.tern");
     auto s = Session::create(*embed, SessionOptions());

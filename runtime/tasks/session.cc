@@ -61,10 +61,18 @@ Session::~Session() = default;
 
 namespace {
 
+// How many tokens the encoder's position table covers (0: no limit). RoBERTa numbers positions
+// from pad_token_id + 1, so it has that many fewer.
+int usable_positions(const ModelImpl& m) {
+  if (m.arch == Arch::kT5) return 0;
+  const EncoderConfig& c = m.encoder;
+  return c.positions_from_padding ? c.max_position_embeddings - c.pad_token_id - 1 : c.max_position_embeddings;
+}
+
 // Defaults that depend on the model.
 SessionOptions resolve(const ModelImpl& m, SessionOptions o) {
   if (o.max_seq == 0) {
-    const int positions = m.arch == Arch::kT5 ? 0 : m.encoder.max_position_embeddings;
+    const int positions = usable_positions(m);
     o.max_seq = positions > 0 ? std::min<size_t>(size_t(positions), 512) : 512;
   }
   return o;
@@ -81,10 +89,9 @@ Status check_options(const ModelImpl& m, const SessionOptions& o) {
                            o.max_beams <= size_t(kMaxBeams),
                        Code::kInvalidArgument, "session: max_new_tokens=%zu or max_beams=%zu out of range",
                        o.max_new_tokens, o.max_beams);
-  int positions = m.arch == Arch::kT5 ? 0 : m.encoder.max_position_embeddings;
+  const int positions = usable_positions(m);
   TERN_CHECK_OR_RETURN(positions == 0 || o.max_seq <= size_t(positions), Code::kInvalidArgument,
-                       "session: max_seq=%zu exceeds the model's max_position_embeddings=%d",
-                       o.max_seq, positions);
+                       "session: max_seq=%zu exceeds the %d positions the model has", o.max_seq, positions);
   return Status();
 }
 
