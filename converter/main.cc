@@ -103,13 +103,10 @@ int run(const Args& a) {
   std::unique_ptr<tern::fb::TokenizerT> tokenizer;
   if (arch == "bert" || arch == "torch-encoder") {
     spec = arch == "bert" ? tc::bert_spec(config, tensors) : tc::torch_encoder_spec(config, tensors);
-    tokenizer = tc::read_wordpiece(dir, &spec.notes);
+    tokenizer = tc::read_tokenizer(dir, spec.encoder.vocab_size, &spec.notes);
   } else if (arch == "t5") {
     spec = tc::t5_spec(config, tc::read_json(dir + "/generation_config.json", true), tensors);
-    tokenizer = tc::read_sentencepiece(dir, spec.t5.vocab_size, &spec.notes);
-    if (tokenizer && tokenizer->sentencepiece->vocab_size > spec.t5.vocab_size)
-      throw tc::ConvertError("tokenizer has " + std::to_string(tokenizer->sentencepiece->vocab_size) +
-                             " tokens, more than the model's vocab_size " + std::to_string(spec.t5.vocab_size));
+    tokenizer = tc::read_tokenizer(dir, spec.t5.vocab_size, &spec.notes);
   } else {
     usage_error("--arch must be auto, bert, t5 or torch-encoder");
   }

@@ -26,35 +26,6 @@ size_t utf8_len(std::string_view s) {  // length of the first character; 1 for i
   return utf8_next(s, &pos, &cp) ? pos : 1;
 }
 
-// Python's str.isspace(), for the lstrip/rstrip of added tokens.
-bool is_python_space(uint32_t c) {
-  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
-}
-
-std::string_view strip_left(std::string_view s) {
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t next = pos;
-    uint32_t cp;
-    if (!utf8_next(s, &next, &cp) || !is_python_space(cp)) break;
-    pos = next;
-  }
-  return s.substr(pos);
-}
-
-std::string_view strip_right(std::string_view s) {
-  while (!s.empty()) {
-    size_t start = s.size() - 1;
-    while (start > 0 && (uint8_t(s[start]) & 0xC0) == 0x80) --start;
-    size_t pos = start;
-    uint32_t cp;
-    if (!utf8_next(s, &pos, &cp) || !is_python_space(cp)) break;
-    s = s.substr(0, start);
-  }
-  return s;
-}
-
 }  // namespace
 
 struct SentencePiece::Node {  // best segmentation of the normalized text ending at a byte
@@ -124,7 +95,7 @@ struct SentencePiece::Window {
   // The last token, held back because a run of unknowns is one <unk> (across shifts too) whose
   // span grows with the run.
   int32_t pending_id = -1;
-  SourceSpan pending_span;
+  SourceSpan pending_span{};
 };
 
 
@@ -165,26 +136,10 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
   pad_id_ = spec.pad_id() >= 0 ? spec.pad_id() : 0;
   TERN_CHECK_OR_RETURN(unk_id_ >= 0 && uint32_t(unk_id_) < n && eos_id_ >= 0 && uint32_t(eos_id_) < n,
                        Code::kInvalidModel, "tokenizer: unk or eos id outside the pieces");
-  added_trie_.assign(1, AddedNode{});
+  TERN_RETURN_IF_ERROR(added_.init(spec.added_tokens(), spec.vocab_size()));
   if (spec.added_tokens())
-    for (const fb::AddedToken* a : *spec.added_tokens()) {
-      TERN_CHECK_OR_RETURN(a->id() >= 0 && a->id() < spec.vocab_size() && a->content()->size() > 0,
-                           Code::kInvalidModel, "tokenizer: added token '%s' has id %d", a->content()->c_str(), a->id());
+    for (const fb::AddedToken* a : *spec.added_tokens())
       if (uint32_t(a->id()) >= n) id_to_piece_[size_t(a->id())] = a->content()->string_view();
-      size_t node = 0;
-      for (char c : a->content()->string_view()) {
-        auto& edges = added_trie_[node].next;
-        auto it = std::find_if(edges.begin(), edges.end(), [c](const auto& e) { return e.first == uint8_t(c); });
-        if (it != edges.end()) {
-          node = size_t(it->second);
-          continue;
-        }
-        edges.emplace_back(uint8_t(c), int32_t(added_trie_.size()));
-        node = added_trie_.size();
-        added_trie_.emplace_back();
-      }
-      if (!added_trie_[node].token) added_trie_[node].token = a;  // a duplicate: the first one wins
-    }
   // The charsmap: a little-endian uint32 trie size, the darts-clone units, then NUL-terminated
   // replacement strings the trie's values point into.
   if (const auto* map = spec.precompiled_charsmap(); map && map->size() > 0) {
@@ -481,19 +436,6 @@ Status SentencePiece::encode_chunk(std::string_view chunk, uint32_t at, bool fir
   return encode_pieces(in, false, s, dropping);
 }
 
-const fb::AddedToken* SentencePiece::match_added(std::string_view text, size_t at, size_t* len) const {
-  const fb::AddedToken* best = nullptr;
-  size_t node = 0;
-  for (size_t i = at; i < text.size(); ++i) {
-    const auto& edges = added_trie_[node].next;
-    auto it = std::find_if(edges.begin(), edges.end(), [c = uint8_t(text[i])](const auto& e) { return e.first == c; });
-    if (it == edges.end()) break;
-    node = size_t(it->second);
-    if (added_trie_[node].token) best = added_trie_[node].token, *len = i + 1 - at;
-  }
-  return best;
-}
-
 Status SentencePiece::tokenize(std::string_view text, const Scratch& s, TokenSink emit) const {
   TERN_CHECK_OR_RETURN(s.text_bytes >= min_window(), Code::kInvalidArgument,
                        "tokenizer: a window of %zu bytes, this tokenizer needs %zu", s.text_bytes, min_window());
@@ -512,11 +454,9 @@ Status SentencePiece::tokenize(std::string_view text, const Scratch& s, TokenSin
   for (bool first = true; !stopped; first = false) {
     const uint32_t at = uint32_t(rest.data() - text.data());
     size_t best_pos = std::string_view::npos, best_len = 0;
-    const fb::AddedToken* best = nullptr;
-    for (size_t p = 0; p < rest.size() && !best; ++p)
-      if ((best = match_added(rest, p, &best_len))) best_pos = p;
-    std::string_view chunk = rest.substr(0, best_pos);
-    if (best && best->lstrip()) chunk = strip_right(chunk);
+    const fb::AddedToken* best = added_.find(rest, &best_pos, &best_len);
+    std::string_view chunk = rest.substr(0, best ? best_pos : rest.size());
+    if (best && best->lstrip()) chunk = python_rstrip(chunk);
     // Non-legacy drops the lone U+2581 prefix when the text starts with an added token.
     const bool lone_prefix = !spec_->legacy() && first && chunk.empty() && best;
     if (!lone_prefix && !(spec_->legacy() && chunk.empty()))
@@ -524,7 +464,7 @@ Status SentencePiece::tokenize(std::string_view text, const Scratch& s, TokenSin
     if (!best || stopped) break;
     if (!out(best->id(), uint32_t(at + best_pos), uint32_t(at + best_pos + best_len))) break;
     rest = rest.substr(best_pos + best_len);
-    if (best->rstrip()) rest = strip_left(rest);
+    if (best->rstrip()) rest = python_lstrip(rest);
   }
   return Status();
 }

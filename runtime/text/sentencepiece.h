@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "text/added_tokens.h"
 #include "text/string_index.h"
 #include "text/token_sink.h"
 #include "text/unicode.h"
@@ -95,15 +96,7 @@ class SentencePiece {
   size_t replacements_bytes_ = 0;
   size_t max_expansion_ = 3;  // U+FFFD for an invalid byte, U+2581 for a space
   size_t unk_prefix_ids_ = 0;  // non-legacy: ids "<unk>" encodes to (dropped after the prefix trick)
-  // The added tokens' bytes as a trie (node 0 the root), so that splitting a text on them walks each
-  // position once, at most the longest token's length deep: linear in the text.
-  struct AddedNode {
-    std::vector<std::pair<uint8_t, int32_t>> next;  // byte -> child node
-    const fb::AddedToken* token = nullptr;          // the added token ending here, if any
-  };
-  std::vector<AddedNode> added_trie_;
-  // The longest added token starting at `at`, or null; its length in *len.
-  const fb::AddedToken* match_added(std::string_view text, size_t at, size_t* len) const;
+  AddedTokens added_;
 };
 
 }  // namespace tern
