@@ -176,6 +176,11 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const std::string& dir, int64_t v
   const bool bpe_files = file_exists(dir + "/vocab.json") && file_exists(dir + "/merges.txt");
   if ((starts("Roberta") || starts("GPT2")) && bpe_files) return read_bpe(dir, vocab_limit, notes);
   if (starts("T5") && file_exists(dir + "/spiece.model")) return read_sentencepiece(dir, vocab_limit, notes);
+  if (file_exists(dir + "/sentencepiece.bpe.model"))
+    return read_bert_family_sentencepiece(dir, "sentencepiece.bpe.model", cls.empty() ? "XLMRobertaTokenizer" : cls,
+                                          vocab_limit);
+  if (starts("Albert") && file_exists(dir + "/spiece.model"))
+    return read_bert_family_sentencepiece(dir, "spiece.model", cls, vocab_limit);
   if (file_exists(dir + "/vocab.txt") && (cls.empty() || !bpe_files)) {
     auto tok = read_wordpiece(dir, notes);
     if (tok && int64_t(tok->wordpiece->vocab.size()) > vocab_limit)

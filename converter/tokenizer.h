@@ -34,6 +34,10 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64
 enum class TemplateStyle { kBert, kRoberta, kT5, kNone };
 void set_template(fb::TokenizerT* tok, TemplateStyle style);
 
+// XLMRobertaTokenizer's sentencepiece.bpe.model or AlbertTokenizer's spiece.model (`file`) in
+// `dir`, as the class `cls` uses it.
+std::unique_ptr<fb::TokenizerT> read_bert_family_sentencepiece(const std::string& dir, const std::string& file,
+                                                               const std::string& cls, int64_t vocab_limit);
 // vocab.json + merges.txt (+ tokenizer_config.json) in `dir`.
 std::unique_ptr<fb::TokenizerT> read_bpe(const std::string& dir, int64_t vocab_limit, std::vector<std::string>* notes);
 // A byte-level BPE from its tokens (by id) and merges (by rank), with its indexes.

@@ -61,7 +61,8 @@ void check_offsets(const Tokenizer& t, const Tokens& tk, std::string_view a, std
 }
 
 // One blob per tokenizer kind, for the corruption test.
-const char* const kFuzzBlobs[] = {"tokenizer_uncased.tern", "t5_tokenizer_legacy.tern", "tokenizer_roberta.tern"};
+const char* const kFuzzBlobs[] = {"tokenizer_uncased.tern", "t5_tokenizer_legacy.tern", "tokenizer_roberta.tern",
+                                  "tokenizer_xlmr.tern", "tokenizer_albert.tern"};
 
 }  // namespace
 
@@ -71,7 +72,7 @@ TEST_SUITE("tokenizer") {
   // DistilBERT's vocab and settings, so it must give DistilBERT's ids.
   TEST_CASE("family goldens: ids, type ids and decoded text of every string and pair") {
     const nlohmann::json g = read_json(data("goldens_families.json"));
-    for (const char* fam : {"roberta", "distilbert", "electra"}) {
+    for (const char* fam : {"roberta", "xlmr", "albert", "distilbert", "electra"}) {
       CAPTURE(fam);
       const std::string key = std::string(fam) == "electra" ? "distilbert" : fam;
       auto model = Model::load(blob(std::string("tokenizer_") + fam + ".tern").c_str());

@@ -45,6 +45,8 @@ struct SentencePiece::Input {
   bool synthetic[3] = {false, false, false};
   uint32_t origin[3] = {0, 0, 0};  // text offset of each part's next byte
   size_t count = 0, part = 0;
+  const SentencePiece* pre = nullptr;    // AlbertTokenizer's preprocessing of the text's parts, if any
+  bool pending_space = false, wrote = false;  // remove_space: a space is due / something was staged
   char* stage = nullptr;         // kStageBytes
   SourceSpan* spans = nullptr;   // kStageBytes: the source of each staged byte
   size_t begin = 0, end = 0;     // staged bytes not normalized yet
@@ -67,6 +69,11 @@ struct SentencePiece::Input {
       end -= begin, begin = 0;
       while (end < kStageBytes && !all_staged()) {
         std::string_view& p = parts[part];
+        if (pre && !synthetic[part]) {
+          if (end + kMaxPreprocessedBytes > kStageBytes) break;
+          preprocess_next();
+          continue;
+        }
         const bool space = rewritten[part] && p.substr(0, 3) == kSpaceSymbol;
         const uint32_t width = synthetic[part] ? 0 : space ? 3 : 1;
         spans[end] = SourceSpan{origin[part], origin[part] + width};
@@ -76,6 +83,38 @@ struct SentencePiece::Input {
       }
     }
     return std::string_view(stage + begin, end - begin);
+  }
+  // One code point of the current part through AlbertTokenizer.preprocess_text, into the stage.
+  static constexpr size_t kMaxPreprocessedBytes = 4 * (3 * kMaxNfkd + 1);
+  void preprocess_next() {
+    std::string_view& p = parts[part];
+    const fb::SentencePiece& spec = *pre->spec_;
+    size_t next = 0;
+    uint32_t cp = 0;
+    if (!utf8_next(p, &next, &cp)) next = 1, cp = 0xFFFD;  // the text was validated; a guard only
+    SourceSpan span{origin[part], origin[part] + uint32_t(next)};
+    origin[part] += uint32_t(next);
+    p.remove_prefix(next);
+    if (spec.remove_space() && is_python_space(cp)) {  // " ".join(text.strip().split())
+      pending_space = wrote;
+      return;
+    }
+    if (spec.replace_quotes() && (cp == '`' || cp == '\'') && !p.empty() && uint8_t(p[0]) == cp) {
+      p.remove_prefix(1);  // `` and '' -> "
+      origin[part] += 1, span.end += 1;
+      cp = '"';
+    }
+    auto put = [&](uint32_t c, SourceSpan s) {
+      char utf8[4];
+      const int len = utf8_put(c, utf8);
+      for (int k = 0; k < len; ++k) spans[end] = s, stage[end++] = utf8[k];
+    };
+    if (pending_space) put(' ', SourceSpan{span.begin, span.begin});
+    pending_space = false;
+    wrote = true;
+    uint32_t out[3 * kMaxNfkd];
+    const int n = pre->preprocess(cp, out);
+    for (int i = 0; i < n; ++i) put(out[i], span);
   }
 };
 
@@ -106,7 +145,14 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
                        "tokenizer: %u pieces with %u scores and %u types", n, spec.scores()->size(), spec.types()->size());
   TERN_CHECK_OR_RETURN(spec.vocab_size() >= int(n) && spec.vocab_size() <= model_vocab_size, Code::kInvalidModel,
                        "tokenizer: vocab_size %d is not in %u..%d", spec.vocab_size(), n, model_vocab_size);
-  id_to_piece_.resize(size_t(spec.vocab_size()));
+  id_offset_ = spec.id_offset();
+  unk_token_id_ = spec.unk_token_id();
+  TERN_CHECK_OR_RETURN(id_offset_ >= 0 && int64_t(n) + id_offset_ <= int64_t(spec.vocab_size()) &&
+                           unk_token_id_ >= -1 && unk_token_id_ < spec.vocab_size(),
+                       Code::kInvalidModel, "tokenizer: id offset %d or unk token id %d does not fit %u pieces in %d ids",
+                       id_offset_, unk_token_id_, n, spec.vocab_size());
+  preprocessing_ = spec.remove_space() || spec.replace_quotes() || spec.strip_accents() || spec.lower_case();
+  id_to_piece_.resize(n);
   types_.resize(n);
   min_score_ = FLT_MAX;
   max_score_ = FLT_MIN;  // sentencepiece's initial value (the smallest positive float), kept for fidelity
@@ -134,12 +180,10 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
   unk_id_ = spec.unk_id();
   eos_id_ = spec.eos_id();
   pad_id_ = spec.pad_id() >= 0 ? spec.pad_id() : 0;
-  TERN_CHECK_OR_RETURN(unk_id_ >= 0 && uint32_t(unk_id_) < n && eos_id_ >= 0 && uint32_t(eos_id_) < n,
-                       Code::kInvalidModel, "tokenizer: unk or eos id outside the pieces");
+  TERN_CHECK_OR_RETURN(unk_id_ >= 0 && uint32_t(unk_id_) < n && eos_id_ >= -1 && eos_id_ < int64_t(n) &&
+                           pad_id_ < int64_t(n),
+                       Code::kInvalidModel, "tokenizer: unk, eos or pad id outside the pieces");
   TERN_RETURN_IF_ERROR(added_.init(spec.added_tokens(), spec.vocab_size()));
-  if (spec.added_tokens())
-    for (const fb::AddedToken* a : *spec.added_tokens())
-      if (uint32_t(a->id()) >= n) id_to_piece_[size_t(a->id())] = a->content()->string_view();
   // The charsmap: a little-endian uint32 trie size, the darts-clone units, then NUL-terminated
   // replacement strings the trie's values point into.
   if (const auto* map = spec.precompiled_charsmap(); map && map->size() > 0) {
@@ -420,6 +464,7 @@ Status SentencePiece::encode_chunk(std::string_view chunk, uint32_t at, bool fir
   in.spans = stage_spans(s);
   if (spec_->legacy()) {
     if (chunk.empty()) return Status();
+    if (preprocessing_) in.pre = this;
     in.add(chunk, false, at, false);
     return encode_pieces(in, spec_->add_dummy_prefix(), s, emit);
   }
@@ -469,8 +514,27 @@ Status SentencePiece::tokenize(std::string_view text, const Scratch& s, TokenSin
   return Status();
 }
 
+int SentencePiece::preprocess(uint32_t cp, uint32_t* out) const {
+  uint32_t d[kMaxNfkd];
+  const int nd = spec_->strip_accents() ? unicode_nfkd(cp, d) : (d[0] = cp, 1);
+  int n = 0;
+  for (int i = 0; i < nd; ++i) {
+    if (spec_->strip_accents() && canonical_class(d[i]) != 0) continue;  // unicodedata.combining
+    if (spec_->lower_case()) n += unicode_lower(d[i], out + n);
+    else out[n++] = d[i];
+  }
+  return n;
+}
+
+std::string_view SentencePiece::token_text(int32_t id) const {
+  if (const fb::AddedToken* a = added_.by_id(id)) return a->content()->string_view();
+  const int32_t p = piece_of(id);
+  return p >= 0 ? id_to_piece_[size_t(p)] : std::string_view();
+}
+
 bool SentencePiece::is_special(int32_t id) const {
-  if (id == eos_id_ || id == unk_id_ || id == pad_id_) return true;
+  // T5's own special pieces (fairseq-mapped vocabularies list theirs as added tokens).
+  if (id_offset_ == 0 && (id == eos_id_ || id == unk_id_ || id == pad_id_)) return true;
   if (spec_->added_tokens())
     for (const fb::AddedToken* a : *spec_->added_tokens())
       if (a->id() == id && a->special()) return true;
@@ -483,14 +547,14 @@ std::string SentencePiece::decode_pieces(const int32_t* ids, size_t count) const
   std::string out;
   bool bos = true;
   for (size_t i = 0; i < count; ++i) {
-    const fb::PieceType type = fb::PieceType(types_[size_t(ids[i])]);
+    const fb::PieceType type = fb::PieceType(types_[size_t(piece_of(ids[i]))]);
     if (type == fb::PieceType::Control) continue;
     if (type == fb::PieceType::Unknown) {
       out += " \xe2\x81\x87 ";
       bos = false;
       continue;
     }
-    std::string_view piece = id_to_piece_[size_t(ids[i])];
+    std::string_view piece = id_to_piece_[size_t(piece_of(ids[i]))];
     if (bos && piece.substr(0, 3) == kSpaceSymbol) piece.remove_prefix(3);
     bos = false;
     for (size_t p = 0; p < piece.size();) {
@@ -513,7 +577,7 @@ std::string strip(const std::string& s) {  // Python's str.strip() for the ASCII
 // pieces goes through convert_tokens_to_string (special pieces kept verbatim, each preceded by a
 // space unless the previous token was special); sub-texts joined with spaces, then cleaned up.
 std::string SentencePiece::decode(const int32_t* ids, size_t count, bool skip_special) const {
-  const size_t n_pieces = types_.size();
+  if (spec_->concat_decode()) return decode_concat(ids, count, skip_special);
   std::vector<std::string> sub_texts;
   auto tokens_to_string = [&](const int32_t* run, size_t len) {
     std::string out;
@@ -526,7 +590,7 @@ std::string SentencePiece::decode(const int32_t* ids, size_t count, bool skip_sp
       }
       if (!prev_special) out += ' ';
       out += decode_pieces(run + start, i - start);
-      out += std::string(id_to_piece_[size_t(run[i])]);
+      out += std::string(token_text(run[i]));
       prev_special = true;
       start = i + 1;
     }
@@ -536,15 +600,15 @@ std::string SentencePiece::decode(const int32_t* ids, size_t count, bool skip_sp
   std::vector<int32_t> run;
   for (size_t i = 0; i < count; ++i) {
     const int32_t id = ids[i];
-    if (id < 0 || size_t(id) >= id_to_piece_.size() || id_to_piece_[size_t(id)].empty()) continue;
+    if (token_text(id).empty()) continue;
     if (skip_special && is_special(id)) continue;
-    if (size_t(id) >= n_pieces) {
+    if (piece_of(id) < 0) {
       if (!run.empty()) {
         std::string s = tokens_to_string(run.data(), run.size());
         if (!s.empty()) sub_texts.push_back(s);
         run.clear();
       }
-      sub_texts.emplace_back(id_to_piece_[size_t(id)]);
+      sub_texts.emplace_back(token_text(id));
       continue;
     }
     run.push_back(id);
@@ -552,6 +616,23 @@ std::string SentencePiece::decode(const int32_t* ids, size_t count, bool skip_sp
   if (!run.empty()) sub_texts.push_back(tokens_to_string(run.data(), run.size()));
   std::string text;
   for (size_t i = 0; i < sub_texts.size(); ++i) text += (i ? " " : "") + sub_texts[i];
+  clean_up_tokenization(&text);
+  return text;
+}
+
+// XLMRobertaTokenizer.convert_tokens_to_string: "".join(tokens).replace(U+2581, " ").strip(),
+// special tokens skipped or kept as their text; then clean_up_tokenization.
+std::string SentencePiece::decode_concat(const int32_t* ids, size_t count, bool skip_special) const {
+  std::string text;
+  for (size_t i = 0; i < count; ++i) {
+    if (skip_special && is_special(ids[i])) continue;
+    const std::string_view t = token_text(ids[i]);
+    for (size_t p = 0; p < t.size();) {
+      if (t.substr(p, 3) == kSpaceSymbol) text += ' ', p += 3;
+      else text += t[p++];
+    }
+  }
+  text = strip(text);
   clean_up_tokenization(&text);
   return text;
 }
