@@ -117,19 +117,12 @@ int run(const Args& a) {
   std::unique_ptr<tern::fb::TokenizerT> tokenizer;
   if (arch == "bert" || arch == "torch-encoder") {
     spec = arch == "bert" ? tc::encoder_spec(config, tensors, dir) : tc::torch_encoder_spec(config, tensors);
-    tokenizer = tc::read_wordpiece(dir, &spec.notes);
-    if (tokenizer && int64_t(tokenizer->wordpiece->vocab.size()) > spec.encoder.vocab_size)
-      throw tc::ConvertError(dir + "/vocab.txt: " + std::to_string(tokenizer->wordpiece->vocab.size()) +
-                             " tokens, more than " + config.where() + " vocab_size " +
-                             std::to_string(spec.encoder.vocab_size));
+    tokenizer = tc::read_tokenizer(dir, spec.encoder.vocab_size, &spec.notes);
   } else if (arch == "t5") {
     const std::string generation_path = dir + "/generation_config.json";
     const nlohmann::json generation = tc::read_json(generation_path, true);
     spec = tc::t5_spec(config, tc::JsonFields(generation, generation_path), tensors);
-    tokenizer = tc::read_sentencepiece(dir, spec.t5.vocab_size, &spec.notes);
-    if (tokenizer && tokenizer->sentencepiece->vocab_size > spec.t5.vocab_size)
-      throw tc::ConvertError("tokenizer has " + std::to_string(tokenizer->sentencepiece->vocab_size) +
-                             " tokens, more than the model's vocab_size " + std::to_string(spec.t5.vocab_size));
+    tokenizer = tc::read_tokenizer(dir, spec.t5.vocab_size, &spec.notes);
   } else {
     throw tc::ConvertError("internal: unknown architecture " + arch);
   }

@@ -126,15 +126,8 @@ void read_normalizer(const std::string& msg, const std::string& what, fb::Senten
   }
 }
 
-}  // namespace
-
-std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64_t vocab_limit,
-                                                   std::vector<std::string>* notes) {
-  const std::string path = dir + "/spiece.model";
-  if (!file_exists(path)) {
-    notes->push_back("no spiece.model in " + dir + ": the model will take token ids only");
-    return nullptr;
-  }
+// The ModelProto's pieces, normalizer and special piece ids, and the piece index.
+std::unique_ptr<fb::SentencePieceT> read_model_proto(const std::string& path) {
   auto sp = std::make_unique<fb::SentencePieceT>();
   // proto2 defaults of NormalizerSpec and TrainerSpec.
   sp->add_dummy_prefix = sp->remove_extra_whitespaces = sp->escape_whitespaces = true;
@@ -154,8 +147,32 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64
   }
   const int pieces = int(sp->pieces.size());
   if (pieces == 0) throw ConvertError(path + ": no pieces");
-  for (int id : {sp->unk_id, sp->eos_id})
-    if (id < 0 || id >= pieces) throw ConvertError(path + ": special id " + std::to_string(id) + " is outside the pieces");
+  if (sp->unk_id < 0 || sp->unk_id >= pieces || sp->eos_id >= pieces || sp->pad_id >= pieces)
+    throw ConvertError(path + ": a special id (unk, eos, pad) is outside the pieces");
+  // The runtime's piece -> id index, laid out here so that loading builds nothing.
+  StringIndexTable index = build_string_index(
+      sp->pieces.size(), [&](int32_t id) { return std::string_view(sp->pieces[size_t(id)]); },
+      [&](size_t i) {
+        const fb::PieceType t = sp->types[i];
+        return t == fb::PieceType::Normal || t == fb::PieceType::UserDefined || t == fb::PieceType::Unused;
+      });
+  sp->piece_index = std::move(index.slots);
+  sp->piece_index_max_probe = index.max_probe;
+  return sp;
+}
+
+}  // namespace
+
+std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64_t vocab_limit,
+                                                   std::vector<std::string>* notes) {
+  const std::string path = dir + "/spiece.model";
+  if (!file_exists(path)) {
+    notes->push_back("no spiece.model in " + dir + ": the model will take token ids only");
+    return nullptr;
+  }
+  auto sp = read_model_proto(path);
+  const int pieces = int(sp->pieces.size());
+  if (sp->eos_id < 0) throw ConvertError(path + ": T5Tokenizer needs an eos piece");
 
   // Hugging Face's T5Tokenizer: extra ids after the pieces (<extra_id_0> is the last id), added
   // tokens matched verbatim before SentencePiece runs.
@@ -202,19 +219,50 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64
     add(sp->pieces[size_t(sp->unk_id)], sp->unk_id, false);
     for (int i = 0; i < extra_ids; ++i) add("<extra_id_" + std::to_string(i) + ">", sp->vocab_size - 1 - i, true);
   }
-  // The runtime's piece -> id index, laid out here so that loading builds nothing.
-  StringIndexTable index = build_string_index(
-      sp->pieces.size(), [&](int32_t id) { return std::string_view(sp->pieces[size_t(id)]); },
-      [&](size_t i) {
-        const fb::PieceType t = sp->types[i];
-        return t == fb::PieceType::Normal || t == fb::PieceType::UserDefined || t == fb::PieceType::Unused;
-      });
-  sp->piece_index = std::move(index.slots);
-  sp->piece_index_max_probe = index.max_probe;
   auto tok = std::make_unique<fb::TokenizerT>();
   tok->pad_id = sp->pad_id, tok->sep_id = sp->eos_id, tok->unk_id = sp->unk_id;
   tok->sentencepiece = std::move(sp);
   set_template(tok.get(), TemplateStyle::kT5);
+  return tok;
+}
+
+// XLMRobertaTokenizer (sentencepiece.bpe.model) and AlbertTokenizer (spiece.model): the pieces
+// under the class's ids, its added tokens (matched first), preprocessing, decoding and template.
+std::unique_ptr<fb::TokenizerT> read_bert_family_sentencepiece(const std::string& dir, const std::string& file,
+                                                               const std::string& cls, int64_t vocab_limit) {
+  const std::string path = dir + "/" + file;
+  auto sp = read_model_proto(path);
+  const int64_t pieces = int64_t(sp->pieces.size());
+  const nlohmann::json cfg = read_json(dir + "/tokenizer_config.json", true);
+  const nlohmann::json special_map = read_json(dir + "/special_tokens_map.json", true);
+  const bool xlmr = cls.rfind("XLMRoberta", 0) == 0;
+  // The class's vocabulary as a token -> id object, for configs without added_tokens_decoder.
+  nlohmann::json vocab = nlohmann::json::object();
+  if (xlmr) {
+    // fairseq: <s> 0, <pad> 1, </s> 2, <unk> 3, piece p at p + 1, <mask> after the pieces.
+    sp->id_offset = 1;
+    vocab["<s>"] = 0, vocab["<pad>"] = 1, vocab["</s>"] = 2, vocab["<unk>"] = 3, vocab["<mask>"] = pieces + 1;
+    sp->unk_token_id = 3;
+    sp->concat_decode = true;
+  } else {
+    for (int64_t i = 0; i < pieces; ++i) vocab[sp->pieces[size_t(i)]] = i;
+    sp->remove_space = cfg.value("remove_space", true);
+    sp->replace_quotes = true;
+    sp->strip_accents = !cfg.value("keep_accents", false);
+    sp->lower_case = cfg.value("do_lower_case", true);
+  }
+  auto added = read_added_tokens(cfg, special_map, vocab, dir);
+  int64_t size = pieces + sp->id_offset;
+  for (const auto& a : added) size = std::max<int64_t>(size, int64_t(a->id) + 1);
+  if (size > vocab_limit)
+    throw ConvertError(path + ": " + std::to_string(size) + " ids, more than the model's vocab_size " +
+                       std::to_string(vocab_limit));
+  sp->vocab_size = int32_t(size);
+  auto tok = std::make_unique<fb::TokenizerT>();
+  set_special_ids(tok.get(), cfg, special_map, added);
+  sp->added_tokens = std::move(added);
+  tok->sentencepiece = std::move(sp);
+  set_template(tok.get(), xlmr ? TemplateStyle::kRoberta : TemplateStyle::kBert);
   return tok;
 }
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Generates runtime/text/unicode_tables.inc from Python's unicodedata: the character classes,
 lower-case mappings and canonical decompositions that Hugging Face's BertTokenizer uses (it calls
-unicodedata.category, str.lower and unicodedata.normalize("NFD")). Python 3.11 = Unicode 14.0.0,
+unicodedata.category, str.lower and unicodedata.normalize("NFD")), the letter and number categories
+of GPT-2's pre-tokenization pattern (\p{L}, \p{N}), and the compatibility decompositions of
+AlbertTokenizer's unicodedata.normalize("NFKD"). Python 3.11 = Unicode 14.0.0,
 the version the reference goldens were made with. Usage: scripts/gen_unicode_tables.py > FILE"""
 import sys
 import unicodedata
 
-WHITESPACE, CONTROL, PUNCT, MARK, CJK = 1, 2, 4, 8, 16
+WHITESPACE, CONTROL, PUNCT, MARK, CJK, LETTER, NUMBER = 1, 2, 4, 8, 16, 32, 64
 
 CJK_RANGES = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
               (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)]
@@ -27,6 +29,10 @@ def flags(cp):
         f |= MARK
     if any(lo <= cp <= hi for lo, hi in CJK_RANGES):
         f |= CJK
+    if cat.startswith("L"):
+        f |= LETTER
+    if cat.startswith("N"):
+        f |= NUMBER
     return f
 
 
@@ -93,6 +99,24 @@ def main():
     out.write("static const uint32_t kComposition[][3] = {\n")
     for a, b, c in sorted(pairs):
         out.write("{0x%X,0x%X,0x%X},\n" % (a, b, c))
+    out.write("};\n")
+    # Compatibility decompositions (full NFKD) where they differ from the canonical one: (code
+    # point, first index into kCompatData, length); Hangul syllables are canonical, by formula.
+    data, rows = [], []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF or 0xAC00 <= cp <= 0xD7A3:
+            continue
+        k = unicodedata.normalize("NFKD", chr(cp))
+        if k != unicodedata.normalize("NFD", chr(cp)):
+            rows.append((cp, len(data), len(k)))
+            data.extend(ord(x) for x in k)
+    out.write("static const uint32_t kCompat[][3] = {\n")
+    for cp, at, n in rows:
+        out.write("{0x%X,%d,%d},\n" % (cp, at, n))
+    out.write("};\n")
+    out.write("static const uint32_t kCompatData[] = {\n")
+    for i in range(0, len(data), 12):
+        out.write(",".join("0x%X" % x for x in data[i:i + 12]) + ",\n")
     out.write("};\n")
 
 

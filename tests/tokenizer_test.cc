@@ -2,8 +2,11 @@
 // the text, blobs from before templates were written.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "tasks/model_impl.h"
 #include "tern/model.h"
@@ -57,9 +60,114 @@ void check_offsets(const Tokenizer& t, const Tokens& tk, std::string_view a, std
   }
 }
 
+// One blob per tokenizer kind, for the corruption test.
+const char* const kFuzzBlobs[] = {"tokenizer_uncased.tern", "t5_tokenizer_legacy.tern", "tokenizer_roberta.tern",
+                                  "tokenizer_xlmr.tern", "tokenizer_albert.tern"};
+
 }  // namespace
 
 TEST_SUITE("tokenizer") {
+  // goldens_families.json: the 32 strings and 3 pairs through RobertaTokenizer, XLMRobertaTokenizer,
+  // AlbertTokenizer and DistilBertTokenizer (transformers 4.36.2). ELECTRA's fixture tokenizer has
+  // DistilBERT's vocab and settings, so it must give DistilBERT's ids.
+  TEST_CASE("family goldens: ids, type ids and decoded text of every string and pair") {
+    const nlohmann::json g = read_json(data("goldens_families.json"));
+    for (const char* fam : {"roberta", "xlmr", "albert", "distilbert", "electra"}) {
+      CAPTURE(fam);
+      const std::string key = std::string(fam) == "electra" ? "distilbert" : fam;
+      auto model = Model::load(blob(std::string("tokenizer_") + fam + ".tern").c_str());
+      REQUIRE_MESSAGE(model.ok(), model.status().message());
+      const Tokenizer& t = *model.value()->impl().tokenizer;
+      size_t strings = 0, pairs = 0;
+      for (const auto& s : g["strings"]) {
+        const std::string text = s["text"];
+        CAPTURE(text);
+        const auto& want = s[key];
+        Tokens tk = encode(t, text);
+        CHECK(tk.ids == want["ids"].get<std::vector<int32_t>>());
+        if (want.contains("token_type_ids")) CHECK(tk.types == want["token_type_ids"].get<std::vector<int32_t>>());
+        check_offsets(t, tk, text, "");
+        const auto ref = want["ids"].get<std::vector<int32_t>>();
+        CHECK(t.decode(ref.data(), ref.size(), true) == want["decoded"].get<std::string>());
+        CHECK(t.decode(ref.data(), ref.size(), false) == want["decoded_with_special"].get<std::string>());
+        strings += tk.ids == ref;
+      }
+      for (const auto& p : g["pairs"]) {
+        const std::string a = p["text_a"], b = p["text_b"];
+        CAPTURE(a);
+        const std::string_view bv = b;
+        const auto& want = p[key];
+        Tokens tk = encode(t, a, &bv);
+        CHECK(tk.ids == want["ids"].get<std::vector<int32_t>>());
+        if (want.contains("token_type_ids")) CHECK(tk.types == want["token_type_ids"].get<std::vector<int32_t>>());
+        check_offsets(t, tk, a, b);
+        const auto ref = want["ids"].get<std::vector<int32_t>>();
+        CHECK(t.decode(ref.data(), ref.size(), false) == want["decoded"].get<std::string>());
+        pairs += tk.ids == ref;
+      }
+      MESSAGE(std::string(fam) << ": " << strings << "/32 strings, " << pairs << "/3 pairs");
+      CHECK(strings == 32);
+      CHECK(pairs == 3);
+    }
+  }
+
+  TEST_CASE("byte-level BPE is linear in the text: 1 MB words, whitespace runs and added tokens") {
+    // Each word is merged through a heap in bounded scratch (words over Bpe::kMaxWordBytes in
+    // pieces), so none of these is quadratic; merging a 1 MB word pair by pair as the slow
+    // tokenizer does (O(n^2) per word) would not finish within ctest's timeout.
+    auto model = Model::load(blob("tokenizer_roberta.tern").c_str());
+    REQUIRE(model.ok());
+    const Tokenizer& t = *model.value()->impl().tokenizer;
+    std::vector<uint64_t> scratch(t.scratch_bytes() / 8 + 1);
+    for (const char* unit : {"ab", "a", " ", "\t ", "1", "!?", "\xc3\xa9", "<mask>", "</s>x"}) {
+      CAPTURE(unit);
+      std::string text;
+      while (text.size() < (1 << 20)) text += unit;
+      // Byte-level tokens tile the text: each starts where the last ended (added tokens included).
+      size_t count = 0, covered = 0;
+      bool tiled = true;
+      auto sink = [&](int32_t, uint32_t b, uint32_t e) {
+        tiled = tiled && b == covered && e > b;
+        covered = e;
+        return ++count, true;
+      };
+      REQUIRE(t.tokenize(text, reinterpret_cast<uint8_t*>(scratch.data()), TokenSink(sink)).ok());
+      CHECK(tiled);
+      CHECK(covered == text.size());
+      CHECK(count > 0);
+    }
+  }
+
+  // Under ASan (scripts/test.sh) this is the tokenizers' fuzz test: a corrupt blob that still
+  // loads must tokenize and decode without reading out of bounds.
+  TEST_CASE("flipped bytes in a tokenizer's tables: refused, or it tokenizes without a crash") {
+    for (const char* name : kFuzzBlobs) {
+      CAPTURE(name);
+      const std::vector<uint8_t> good = read_file(blob(name));
+      uint32_t table;
+      std::memcpy(&table, good.data(), 4);
+      std::mt19937 rng(7);
+      size_t loaded = 0;
+      void* mem = std::aligned_alloc(64, (good.size() + 64) / 64 * 64);
+      for (int trial = 0; trial < 300; ++trial) {
+        std::memcpy(mem, good.data(), good.size());
+        auto* bytes = static_cast<uint8_t*>(mem);
+        for (int k = 0; k < 1 + trial % 4; ++k) bytes[rng() % (table + 4)] ^= uint8_t(1u << (rng() % 8));
+        auto model = Model::from_buffer(mem, good.size());
+        if (!model.ok() || !model.value()->has_tokenizer()) continue;
+        ++loaded;
+        for (const char* text : {"Hello world! <mask> 1,000 caf\xc3\xa9", "  \t x", ""}) {
+          auto ids = model.value()->tokenize(text);
+          if (ids.ok()) (void)model.value()->decode(ids.value().data(), ids.value().size(), false);
+        }
+        const int32_t some[] = {0, 1, 2, 3, 50, 999};
+        (void)model.value()->decode(some, 6, true);
+      }
+      std::free(mem);
+      MESSAGE(std::string(name) << ": " << loaded << " of 300 corrupted blobs loaded and tokenized");
+    }
+  }
+
   TEST_CASE("offsets: WordPiece pieces map to their bytes; specials are empty") {
     auto model = Model::load(blob("tokenizer_uncased.tern").c_str());
     REQUIRE(model.ok());

@@ -26,35 +26,6 @@ size_t utf8_len(std::string_view s) {  // length of the first character; 1 for i
   return utf8_next(s, &pos, &cp) ? pos : 1;
 }
 
-// Python's str.isspace(), for the lstrip/rstrip of added tokens.
-bool is_python_space(uint32_t c) {
-  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
-}
-
-std::string_view strip_left(std::string_view s) {
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t next = pos;
-    uint32_t cp;
-    if (!utf8_next(s, &next, &cp) || !is_python_space(cp)) break;
-    pos = next;
-  }
-  return s.substr(pos);
-}
-
-std::string_view strip_right(std::string_view s) {
-  while (!s.empty()) {
-    size_t start = s.size() - 1;
-    while (start > 0 && (uint8_t(s[start]) & 0xC0) == 0x80) --start;
-    size_t pos = start;
-    uint32_t cp;
-    if (!utf8_next(s, &pos, &cp) || !is_python_space(cp)) break;
-    s = s.substr(0, start);
-  }
-  return s;
-}
-
 }  // namespace
 
 struct SentencePiece::Node {  // best segmentation of the normalized text ending at a byte
@@ -74,6 +45,8 @@ struct SentencePiece::Input {
   bool synthetic[3] = {false, false, false};
   uint32_t origin[3] = {0, 0, 0};  // text offset of each part's next byte
   size_t count = 0, part = 0;
+  const SentencePiece* pre = nullptr;    // AlbertTokenizer's preprocessing of the text's parts, if any
+  bool pending_space = false, wrote = false;  // remove_space: a space is due / something was staged
   char* stage = nullptr;         // kStageBytes
   SourceSpan* spans = nullptr;   // kStageBytes: the source of each staged byte
   size_t begin = 0, end = 0;     // staged bytes not normalized yet
@@ -96,6 +69,11 @@ struct SentencePiece::Input {
       end -= begin, begin = 0;
       while (end < kStageBytes && !all_staged()) {
         std::string_view& p = parts[part];
+        if (pre && !synthetic[part]) {
+          if (end + kMaxPreprocessedBytes > kStageBytes) break;
+          preprocess_next();
+          continue;
+        }
         const bool space = rewritten[part] && p.substr(0, 3) == kSpaceSymbol;
         const uint32_t width = synthetic[part] ? 0 : space ? 3 : 1;
         spans[end] = SourceSpan{origin[part], origin[part] + width};
@@ -105,6 +83,38 @@ struct SentencePiece::Input {
       }
     }
     return std::string_view(stage + begin, end - begin);
+  }
+  // One code point of the current part through AlbertTokenizer.preprocess_text, into the stage.
+  static constexpr size_t kMaxPreprocessedBytes = 4 * (3 * kMaxNfkd + 1);
+  void preprocess_next() {
+    std::string_view& p = parts[part];
+    const fb::SentencePiece& spec = *pre->spec_;
+    size_t next = 0;
+    uint32_t cp = 0;
+    if (!utf8_next(p, &next, &cp)) next = 1, cp = 0xFFFD;  // the text was validated; a guard only
+    SourceSpan span{origin[part], origin[part] + uint32_t(next)};
+    origin[part] += uint32_t(next);
+    p.remove_prefix(next);
+    if (spec.remove_space() && is_python_space(cp)) {  // " ".join(text.strip().split())
+      pending_space = wrote;
+      return;
+    }
+    if (spec.replace_quotes() && (cp == '`' || cp == '\'') && !p.empty() && uint8_t(p[0]) == cp) {
+      p.remove_prefix(1);  // `` and '' -> "
+      origin[part] += 1, span.end += 1;
+      cp = '"';
+    }
+    auto put = [&](uint32_t c, SourceSpan s) {
+      char utf8[4];
+      const int len = utf8_put(c, utf8);
+      for (int k = 0; k < len; ++k) spans[end] = s, stage[end++] = utf8[k];
+    };
+    if (pending_space) put(' ', SourceSpan{span.begin, span.begin});
+    pending_space = false;
+    wrote = true;
+    uint32_t out[3 * kMaxNfkd];
+    const int n = pre->preprocess(cp, out);
+    for (int i = 0; i < n; ++i) put(out[i], span);
   }
 };
 
@@ -124,7 +134,7 @@ struct SentencePiece::Window {
   // The last token, held back because a run of unknowns is one <unk> (across shifts too) whose
   // span grows with the run.
   int32_t pending_id = -1;
-  SourceSpan pending_span;
+  SourceSpan pending_span{};
 };
 
 
@@ -135,7 +145,14 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
                        "tokenizer: %u pieces with %u scores and %u types", n, spec.scores()->size(), spec.types()->size());
   TERN_CHECK_OR_RETURN(spec.vocab_size() >= int(n) && spec.vocab_size() <= model_vocab_size, Code::kInvalidModel,
                        "tokenizer: vocab_size %d is not in %u..%d", spec.vocab_size(), n, model_vocab_size);
-  id_to_piece_.resize(size_t(spec.vocab_size()));
+  id_offset_ = spec.id_offset();
+  unk_token_id_ = spec.unk_token_id();
+  TERN_CHECK_OR_RETURN(id_offset_ >= 0 && int64_t(n) + id_offset_ <= int64_t(spec.vocab_size()) &&
+                           unk_token_id_ >= -1 && unk_token_id_ < spec.vocab_size(),
+                       Code::kInvalidModel, "tokenizer: id offset %d or unk token id %d does not fit %u pieces in %d ids",
+                       id_offset_, unk_token_id_, n, spec.vocab_size());
+  preprocessing_ = spec.remove_space() || spec.replace_quotes() || spec.strip_accents() || spec.lower_case();
+  id_to_piece_.resize(n);
   types_.resize(n);
   min_score_ = FLT_MAX;
   max_score_ = FLT_MIN;  // sentencepiece's initial value (the smallest positive float), kept for fidelity
@@ -163,28 +180,10 @@ Status SentencePiece::init(const fb::SentencePiece& spec, int model_vocab_size) 
   unk_id_ = spec.unk_id();
   eos_id_ = spec.eos_id();
   pad_id_ = spec.pad_id() >= 0 ? spec.pad_id() : 0;
-  TERN_CHECK_OR_RETURN(unk_id_ >= 0 && uint32_t(unk_id_) < n && eos_id_ >= 0 && uint32_t(eos_id_) < n,
-                       Code::kInvalidModel, "tokenizer: unk or eos id outside the pieces");
-  added_trie_.assign(1, AddedNode{});
-  if (spec.added_tokens())
-    for (const fb::AddedToken* a : *spec.added_tokens()) {
-      TERN_CHECK_OR_RETURN(a->id() >= 0 && a->id() < spec.vocab_size() && a->content()->size() > 0,
-                           Code::kInvalidModel, "tokenizer: added token '%s' has id %d", a->content()->c_str(), a->id());
-      if (uint32_t(a->id()) >= n) id_to_piece_[size_t(a->id())] = a->content()->string_view();
-      size_t node = 0;
-      for (char c : a->content()->string_view()) {
-        auto& edges = added_trie_[node].next;
-        auto it = std::find_if(edges.begin(), edges.end(), [c](const auto& e) { return e.first == uint8_t(c); });
-        if (it != edges.end()) {
-          node = size_t(it->second);
-          continue;
-        }
-        edges.emplace_back(uint8_t(c), int32_t(added_trie_.size()));
-        node = added_trie_.size();
-        added_trie_.emplace_back();
-      }
-      if (!added_trie_[node].token) added_trie_[node].token = a;  // a duplicate: the first one wins
-    }
+  TERN_CHECK_OR_RETURN(unk_id_ >= 0 && uint32_t(unk_id_) < n && eos_id_ >= -1 && eos_id_ < int64_t(n) &&
+                           pad_id_ < int64_t(n),
+                       Code::kInvalidModel, "tokenizer: unk, eos or pad id outside the pieces");
+  TERN_RETURN_IF_ERROR(added_.init(spec.added_tokens(), spec.vocab_size()));
   // The charsmap: a little-endian uint32 trie size, the darts-clone units, then NUL-terminated
   // replacement strings the trie's values point into.
   if (const auto* map = spec.precompiled_charsmap(); map && map->size() > 0) {
@@ -465,6 +464,7 @@ Status SentencePiece::encode_chunk(std::string_view chunk, uint32_t at, bool fir
   in.spans = stage_spans(s);
   if (spec_->legacy()) {
     if (chunk.empty()) return Status();
+    if (preprocessing_) in.pre = this;
     in.add(chunk, false, at, false);
     return encode_pieces(in, spec_->add_dummy_prefix(), s, emit);
   }
@@ -479,19 +479,6 @@ Status SentencePiece::encode_chunk(std::string_view chunk, uint32_t at, bool fir
   size_t skip = unk_prefix_ids_;
   auto dropping = [&](int32_t id, uint32_t b, uint32_t e) { return skip ? (--skip, true) : emit(id, b, e); };
   return encode_pieces(in, false, s, dropping);
-}
-
-const fb::AddedToken* SentencePiece::match_added(std::string_view text, size_t at, size_t* len) const {
-  const fb::AddedToken* best = nullptr;
-  size_t node = 0;
-  for (size_t i = at; i < text.size(); ++i) {
-    const auto& edges = added_trie_[node].next;
-    auto it = std::find_if(edges.begin(), edges.end(), [c = uint8_t(text[i])](const auto& e) { return e.first == c; });
-    if (it == edges.end()) break;
-    node = size_t(it->second);
-    if (added_trie_[node].token) best = added_trie_[node].token, *len = i + 1 - at;
-  }
-  return best;
 }
 
 Status SentencePiece::tokenize(std::string_view text, const Scratch& s, TokenSink emit) const {
@@ -512,11 +499,9 @@ Status SentencePiece::tokenize(std::string_view text, const Scratch& s, TokenSin
   for (bool first = true; !stopped; first = false) {
     const uint32_t at = uint32_t(rest.data() - text.data());
     size_t best_pos = std::string_view::npos, best_len = 0;
-    const fb::AddedToken* best = nullptr;
-    for (size_t p = 0; p < rest.size() && !best; ++p)
-      if ((best = match_added(rest, p, &best_len))) best_pos = p;
-    std::string_view chunk = rest.substr(0, best_pos);
-    if (best && best->lstrip()) chunk = strip_right(chunk);
+    const fb::AddedToken* best = added_.find(rest, &best_pos, &best_len);
+    std::string_view chunk = rest.substr(0, best ? best_pos : rest.size());
+    if (best && best->lstrip()) chunk = python_rstrip(chunk);
     // Non-legacy drops the lone U+2581 prefix when the text starts with an added token.
     const bool lone_prefix = !spec_->legacy() && first && chunk.empty() && best;
     if (!lone_prefix && !(spec_->legacy() && chunk.empty()))
@@ -524,13 +509,32 @@ Status SentencePiece::tokenize(std::string_view text, const Scratch& s, TokenSin
     if (!best || stopped) break;
     if (!out(best->id(), uint32_t(at + best_pos), uint32_t(at + best_pos + best_len))) break;
     rest = rest.substr(best_pos + best_len);
-    if (best->rstrip()) rest = strip_left(rest);
+    if (best->rstrip()) rest = python_lstrip(rest);
   }
   return Status();
 }
 
+int SentencePiece::preprocess(uint32_t cp, uint32_t* out) const {
+  uint32_t d[kMaxNfkd];
+  const int nd = spec_->strip_accents() ? unicode_nfkd(cp, d) : (d[0] = cp, 1);
+  int n = 0;
+  for (int i = 0; i < nd; ++i) {
+    if (spec_->strip_accents() && canonical_class(d[i]) != 0) continue;  // unicodedata.combining
+    if (spec_->lower_case()) n += unicode_lower(d[i], out + n);
+    else out[n++] = d[i];
+  }
+  return n;
+}
+
+std::string_view SentencePiece::token_text(int32_t id) const {
+  if (const fb::AddedToken* a = added_.by_id(id)) return a->content()->string_view();
+  const int32_t p = piece_of(id);
+  return p >= 0 ? id_to_piece_[size_t(p)] : std::string_view();
+}
+
 bool SentencePiece::is_special(int32_t id) const {
-  if (id == eos_id_ || id == unk_id_ || id == pad_id_) return true;
+  // T5's own special pieces (fairseq-mapped vocabularies list theirs as added tokens).
+  if (id_offset_ == 0 && (id == eos_id_ || id == unk_id_ || id == pad_id_)) return true;
   if (spec_->added_tokens())
     for (const fb::AddedToken* a : *spec_->added_tokens())
       if (a->id() == id && a->special()) return true;
@@ -543,14 +547,14 @@ std::string SentencePiece::decode_pieces(const int32_t* ids, size_t count) const
   std::string out;
   bool bos = true;
   for (size_t i = 0; i < count; ++i) {
-    const fb::PieceType type = fb::PieceType(types_[size_t(ids[i])]);
+    const fb::PieceType type = fb::PieceType(types_[size_t(piece_of(ids[i]))]);
     if (type == fb::PieceType::Control) continue;
     if (type == fb::PieceType::Unknown) {
       out += " \xe2\x81\x87 ";
       bos = false;
       continue;
     }
-    std::string_view piece = id_to_piece_[size_t(ids[i])];
+    std::string_view piece = id_to_piece_[size_t(piece_of(ids[i]))];
     if (bos && piece.substr(0, 3) == kSpaceSymbol) piece.remove_prefix(3);
     bos = false;
     for (size_t p = 0; p < piece.size();) {
@@ -573,7 +577,7 @@ std::string strip(const std::string& s) {  // Python's str.strip() for the ASCII
 // pieces goes through convert_tokens_to_string (special pieces kept verbatim, each preceded by a
 // space unless the previous token was special); sub-texts joined with spaces, then cleaned up.
 std::string SentencePiece::decode(const int32_t* ids, size_t count, bool skip_special) const {
-  const size_t n_pieces = types_.size();
+  if (spec_->concat_decode()) return decode_concat(ids, count, skip_special);
   std::vector<std::string> sub_texts;
   auto tokens_to_string = [&](const int32_t* run, size_t len) {
     std::string out;
@@ -586,7 +590,7 @@ std::string SentencePiece::decode(const int32_t* ids, size_t count, bool skip_sp
       }
       if (!prev_special) out += ' ';
       out += decode_pieces(run + start, i - start);
-      out += std::string(id_to_piece_[size_t(run[i])]);
+      out += std::string(token_text(run[i]));
       prev_special = true;
       start = i + 1;
     }
@@ -596,15 +600,15 @@ std::string SentencePiece::decode(const int32_t* ids, size_t count, bool skip_sp
   std::vector<int32_t> run;
   for (size_t i = 0; i < count; ++i) {
     const int32_t id = ids[i];
-    if (id < 0 || size_t(id) >= id_to_piece_.size() || id_to_piece_[size_t(id)].empty()) continue;
+    if (token_text(id).empty()) continue;
     if (skip_special && is_special(id)) continue;
-    if (size_t(id) >= n_pieces) {
+    if (piece_of(id) < 0) {
       if (!run.empty()) {
         std::string s = tokens_to_string(run.data(), run.size());
         if (!s.empty()) sub_texts.push_back(s);
         run.clear();
       }
-      sub_texts.emplace_back(id_to_piece_[size_t(id)]);
+      sub_texts.emplace_back(token_text(id));
       continue;
     }
     run.push_back(id);
@@ -612,6 +616,23 @@ std::string SentencePiece::decode(const int32_t* ids, size_t count, bool skip_sp
   if (!run.empty()) sub_texts.push_back(tokens_to_string(run.data(), run.size()));
   std::string text;
   for (size_t i = 0; i < sub_texts.size(); ++i) text += (i ? " " : "") + sub_texts[i];
+  clean_up_tokenization(&text);
+  return text;
+}
+
+// XLMRobertaTokenizer.convert_tokens_to_string: "".join(tokens).replace(U+2581, " ").strip(),
+// special tokens skipped or kept as their text; then clean_up_tokenization.
+std::string SentencePiece::decode_concat(const int32_t* ids, size_t count, bool skip_special) const {
+  std::string text;
+  for (size_t i = 0; i < count; ++i) {
+    if (skip_special && is_special(ids[i])) continue;
+    const std::string_view t = token_text(ids[i]);
+    for (size_t p = 0; p < t.size();) {
+      if (t.substr(p, 3) == kSpaceSymbol) text += ' ', p += 3;
+      else text += t[p++];
+    }
+  }
+  text = strip(text);
   clean_up_tokenization(&text);
   return text;
 }

@@ -4,6 +4,9 @@
 // pieces' scores (runs of unknown characters become one <unk>). Legacy and non-legacy
 // (legacy=False) T5Tokenizer behaviour. Encoding allocates nothing: the caller gives scratch. The
 // special-token template (a </s>) is the Tokenizer's (text/tokenizer.h), not this class's.
+// BERT-family classes over SentencePiece, as the blob configures them: XLMRobertaTokenizer's
+// fairseq ids and concatenating decode, AlbertTokenizer's preprocess_text (streamed per code
+// point). Not done: AlbertTokenizer's re-split of pieces ending in digit + "," (no golden has one).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "text/added_tokens.h"
 #include "text/string_index.h"
 #include "text/token_sink.h"
 #include "text/unicode.h"
@@ -66,8 +70,21 @@ class SentencePiece {
   static SourceSpan* window_spans(const Scratch& s);
   static char* stage(const Scratch& s);
   static SourceSpan* stage_spans(const Scratch& s);
-  // The model's id of a piece the lattice found.
-  int32_t model_id(int32_t piece) const { return piece; }
+  // The model's id of a piece the lattice found (fairseq's offset; unknown pieces to the unk token).
+  int32_t model_id(int32_t piece) const {
+    return piece < 0 ? -1 : piece == unk_id_ && unk_token_id_ >= 0 ? unk_token_id_ : piece + id_offset_;
+  }
+  // The piece of a model id, or -1 (an added token beyond the pieces, or outside the vocab).
+  int32_t piece_of(int32_t id) const {
+    const int64_t p = int64_t(id) - id_offset_;
+    return p >= 0 && p < int64_t(types_.size()) ? int32_t(p) : -1;
+  }
+  // AlbertTokenizer.preprocess_text of one code point into out (room for kMaxNfkd * 3); returns
+  // the count.
+  int preprocess(uint32_t cp, uint32_t* out) const;
+  std::string decode_concat(const int32_t* ids, size_t count, bool skip_special) const;
+  // The text of a model id: an added token's content, else its piece's.
+  std::string_view token_text(int32_t id) const;
   // Bytes one normalizer step may append (a rule's output with every byte an escaped space), and
   // how far past a lattice start its pieces (or one UTF-8 character) reach.
   size_t normalized_room() const { return 3 * max_expansion_ + 3; }
@@ -88,22 +105,16 @@ class SentencePiece {
   std::vector<uint8_t> types_;
   size_t max_piece_bytes_ = 0;
   float min_score_ = 0, max_score_ = 0;
-  int32_t unk_id_ = 0, eos_id_ = 1, pad_id_ = 0;
+  int32_t unk_id_ = 0, eos_id_ = 1, pad_id_ = 0;  // pieces
+  int32_t id_offset_ = 0, unk_token_id_ = -1;
+  bool preprocessing_ = false;  // any of AlbertTokenizer's preprocessing
   const uint32_t* trie_ = nullptr;  // precompiled charsmap: darts-clone units
   size_t trie_units_ = 0;
   const char* replacements_ = nullptr;
   size_t replacements_bytes_ = 0;
   size_t max_expansion_ = 3;  // U+FFFD for an invalid byte, U+2581 for a space
   size_t unk_prefix_ids_ = 0;  // non-legacy: ids "<unk>" encodes to (dropped after the prefix trick)
-  // The added tokens' bytes as a trie (node 0 the root), so that splitting a text on them walks each
-  // position once, at most the longest token's length deep: linear in the text.
-  struct AddedNode {
-    std::vector<std::pair<uint8_t, int32_t>> next;  // byte -> child node
-    const fb::AddedToken* token = nullptr;          // the added token ending here, if any
-  };
-  std::vector<AddedNode> added_trie_;
-  // The longest added token starting at `at`, or null; its length in *len.
-  const fb::AddedToken* match_added(std::string_view text, size_t at, size_t* len) const;
+  AddedTokens added_;
 };
 
 }  // namespace tern

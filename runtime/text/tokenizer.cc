@@ -24,6 +24,12 @@ Status Tokenizer::init(const fb::Tokenizer& spec, int model_vocab_size) {
     single_ = {{kTextA, 0}, {special_.sep, 0}};
     pair_ = {{kTextA, 0}, {special_.sep, 0}, {kTextB, 0}, {special_.sep, 0}};
     eos_if_absent_ = true;
+  } else if (const fb::BytePairEncoding* bpe = spec.bpe()) {
+    kind_ = Kind::kBpe;  // new in 1.3: the blob always has its template (none: GPT2Tokenizer's)
+    bpe_ = std::make_unique<Bpe>();
+    TERN_RETURN_IF_ERROR(bpe_->init(*bpe, model_vocab_size));
+    single_ = {{kTextA, 0}};
+    pair_ = {{kTextA, 0}, {kTextB, 0}};
   } else {
     return Status::error(Code::kUnsupported, "tokenizer: of a kind this runtime does not know (upgrade tern)");
   }
@@ -69,6 +75,7 @@ const char* Tokenizer::kind_name() const {
   switch (kind_) {
     case Kind::kWordPiece: return "wordpiece";
     case Kind::kSentencePiece: return "sentencepiece unigram";
+    case Kind::kBpe: return "byte-level bpe";
   }
   return "?";
 }
@@ -77,6 +84,7 @@ size_t Tokenizer::scratch_bytes() const {
   switch (kind_) {
     case Kind::kWordPiece: return 0;
     case Kind::kSentencePiece: return SentencePiece::scratch_bytes(SentencePiece::kWindowBytes);
+    case Kind::kBpe: return Bpe::scratch_bytes();
   }
   return 0;
 }
@@ -86,6 +94,7 @@ Status Tokenizer::tokenize(std::string_view text, uint8_t* scratch, TokenSink em
     case Kind::kWordPiece: return wordpiece_->tokenize(text, emit);
     case Kind::kSentencePiece:
       return sentencepiece_->tokenize(text, SentencePiece::Scratch{scratch, SentencePiece::kWindowBytes}, emit);
+    case Kind::kBpe: return bpe_->tokenize(text, scratch, emit);
   }
   return Status::error(Code::kUnsupported, "tokenizer: unknown kind");
 }
@@ -94,6 +103,7 @@ std::string Tokenizer::decode(const int32_t* ids, size_t count, bool skip_specia
   switch (kind_) {
     case Kind::kWordPiece: return wordpiece_->decode(ids, count, skip_special);
     case Kind::kSentencePiece: return sentencepiece_->decode(ids, count, skip_special);
+    case Kind::kBpe: return bpe_->decode(ids, count, skip_special);
   }
   return std::string();
 }

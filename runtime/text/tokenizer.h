@@ -14,6 +14,7 @@
 
 #include "tern/status.h"
 #include "tern_generated.h"
+#include "text/bpe.h"
 #include "text/sentencepiece.h"
 #include "text/token_sink.h"
 #include "text/wordpiece.h"
@@ -46,7 +47,7 @@ struct SpecialIds {  // -1: the tokenizer has none
 
 class Tokenizer {
  public:
-  enum class Kind { kWordPiece, kSentencePiece };
+  enum class Kind { kWordPiece, kSentencePiece, kBpe };
 
   // Reads the blob's tokenizer in place (at model load); `spec` must outlive this object. Every id
   // must be below model_vocab_size.
@@ -72,6 +73,7 @@ class Tokenizer {
 
   const WordPiece* wordpiece() const { return wordpiece_.get(); }
   const SentencePiece* sentencepiece() const { return sentencepiece_.get(); }
+  const Bpe* bpe() const { return bpe_.get(); }
 
  private:
   struct Piece {
@@ -83,6 +85,7 @@ class Tokenizer {
   Kind kind_ = Kind::kWordPiece;
   std::unique_ptr<WordPiece> wordpiece_;
   std::unique_ptr<SentencePiece> sentencepiece_;
+  std::unique_ptr<Bpe> bpe_;
   SpecialIds special_;
   std::vector<Piece> single_, pair_;
   bool eos_if_absent_ = false;

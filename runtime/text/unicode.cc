@@ -50,6 +50,14 @@ int unicode_nfd(uint32_t cp, uint32_t* out) {
   return n;
 }
 
+int unicode_nfkd(uint32_t cp, uint32_t* out) {
+  const auto* it = std::lower_bound(std::begin(kCompat), std::end(kCompat), cp,
+                                    [](const uint32_t* r, uint32_t v) { return r[0] < v; });
+  if (it == std::end(kCompat) || (*it)[0] != cp) return unicode_nfd(cp, out);
+  for (uint32_t i = 0; i < (*it)[2]; ++i) out[i] = kCompatData[(*it)[1] + i];
+  return int((*it)[2]);
+}
+
 uint8_t canonical_class(uint32_t cp) {
   const auto* it = std::upper_bound(std::begin(kCombiningClass), std::end(kCombiningClass), cp,
                                     [](uint32_t v, const uint32_t* r) { return v < r[0]; });
@@ -103,6 +111,34 @@ int utf8_put(uint32_t cp, char* out) {
   out[0] = char(0xF0 | (cp >> 18)); out[1] = char(0x80 | ((cp >> 12) & 0x3F));
   out[2] = char(0x80 | ((cp >> 6) & 0x3F)); out[3] = char(0x80 | (cp & 0x3F));
   return 4;
+}
+
+bool is_python_space(uint32_t c) {
+  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+std::string_view python_lstrip(std::string_view s) {
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t next = pos;
+    uint32_t cp;
+    if (!utf8_next(s, &next, &cp) || !is_python_space(cp)) break;
+    pos = next;
+  }
+  return s.substr(pos);
+}
+
+std::string_view python_rstrip(std::string_view s) {
+  while (!s.empty()) {
+    size_t start = s.size() - 1;
+    while (start > 0 && (uint8_t(s[start]) & 0xC0) == 0x80) --start;
+    size_t pos = start;
+    uint32_t cp;
+    if (!utf8_next(s, &pos, &cp) || !is_python_space(cp)) break;
+    s = s.substr(0, start);
+  }
+  return s;
 }
 
 void clean_up_tokenization(std::string* text) {

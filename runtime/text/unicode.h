@@ -16,6 +16,8 @@ enum UnicodeClass : uint8_t {
   kPunctuation = 4,  // ASCII symbols and category P*
   kMark = 8,         // category Mn (what BERT's accent stripping removes)
   kCjk = 16,         // the CJK Unified Ideograph blocks BERT splits on
+  kLetter = 32,      // category L* (\p{L} of GPT-2's pre-tokenization pattern)
+  kNumber = 64,      // category N* (\p{N})
 };
 
 uint8_t unicode_class(uint32_t cp);
@@ -23,6 +25,10 @@ uint8_t unicode_class(uint32_t cp);
 int unicode_lower(uint32_t cp, uint32_t* out);
 // NFD of one code point (canonical, recursive; Hangul by formula): 1..4 code points.
 int unicode_nfd(uint32_t cp, uint32_t* out);
+
+// NFKD of one code point (compatibility, recursive; Hangul by formula): 1..kMaxNfkd code points.
+constexpr int kMaxNfkd = 18;  // U+FDFA
+int unicode_nfkd(uint32_t cp, uint32_t* out);
 
 // Canonical combining class (0 for starters).
 uint8_t canonical_class(uint32_t cp);
@@ -119,6 +125,12 @@ class NfcStream {
 bool utf8_next(std::string_view text, size_t* pos, uint32_t* cp);
 // Appends the UTF-8 of cp to out (room for 4 bytes); returns bytes written.
 int utf8_put(uint32_t cp, char* out);
+
+// Python's str.isspace(), and str.lstrip() / str.rstrip() of valid UTF-8 (the lstrip/rstrip of
+// Hugging Face's added tokens).
+bool is_python_space(uint32_t c);
+std::string_view python_lstrip(std::string_view s);
+std::string_view python_rstrip(std::string_view s);
 
 // Hugging Face's clean_up_tokenization: removes the space before . ? ! , and English contractions.
 void clean_up_tokenization(std::string* text);
