@@ -1,5 +1,6 @@
 #include "writer.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "format/blob.h"
@@ -44,11 +45,23 @@ std::unique_ptr<fb::TensorT> plan_tensor(const OutTensor& t, const WeightsPolicy
   return m;
 }
 
+// A NaN quantizes to an arbitrary code and an infinity to an infinite scale (which the runtime
+// refuses, naming only the blob's tensor): refused here, naming the checkpoint's tensor.
+void check_finite(const OutTensor& t, const std::vector<float>& w) {
+  size_t i = 0;
+  for (const SourceTensor* part : t.parts)
+    for (int64_t k = 0; k < part->numel(); ++k, ++i)
+      if (!std::isfinite(w[i]))
+        throw ConvertError(part->what + ": element " + std::to_string(k) + " is " +
+                           (std::isnan(w[i]) ? "NaN" : w[i] > 0 ? "inf" : "-inf"));
+}
+
 // Reads one tensor from the checkpoint, encodes it as planned in `m` and writes it at `at`; fills
 // in m's scales, column sums and errors. Only this tensor's floats and bytes are held.
 void write_tensor(const OutTensor& t, fb::TensorT& m, OutputFile& file, uint64_t at) {
   std::vector<float> w(static_cast<size_t>(t.numel()));
   t.read(w.data());
+  check_finite(t, w);
   const int64_t N = t.shape[0], K = t.shape.size() > 1 ? t.shape[1] : 1;
   if (m.dtype == fb::DType::I8) {
     Quantized q = quantize_n16k4(w.data(), N, K);
