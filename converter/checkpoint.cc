@@ -1,13 +1,142 @@
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "checkpoint.h"
+#include "kernels/kernels.h"
 
 namespace tern::convert {
+
+MappedFile::MappedFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    const int err = errno;
+    if (fd >= 0) close(fd);
+    throw ConvertError(path + ": cannot open: " + std::strerror(err));
+  }
+  if (uint64_t(st.st_size) > SIZE_MAX) {
+    close(fd);
+    throw ConvertError(path + ": " + std::to_string(st.st_size) + " bytes do not fit in this process's address space");
+  }
+  size_ = size_t(st.st_size);
+  void* addr = size_ ? mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
+  const int err = errno;
+  close(fd);
+  if (addr == MAP_FAILED) throw ConvertError(path + ": cannot map: " + std::strerror(err));
+  data_ = static_cast<uint8_t*>(addr);
+}
+
+MappedFile::~MappedFile() {
+  if (data_) munmap(data_, size_);
+}
+
+void MappedFile::release(const uint8_t* p, size_t bytes) const {
+  static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // a hint: errors do not matter
+}
+
+int64_t SourceTensor::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+void SourceTensor::read(float* out) const {
+  const int64_t n = numel(), elem = dtype_size(dtype);
+  if (n == 0) return;
+  const int rank = int(shape.size());
+  // Bytes [first, last) of the storage this tensor reads; the reader checked them against the file.
+  uint64_t last = uint64_t(offset) + 1;
+  if (stride.empty() || rank == 0) {
+    decode_elements(dtype, storage + offset * elem, n, out, what);
+    last = uint64_t(offset + n);
+  } else {
+    // Runs along the last dimension, then an odometer over the others: views (transposes, slices)
+    // are gathered without a per-element index computation.
+    const int64_t run = shape[size_t(rank - 1)], step = stride[size_t(rank - 1)];
+    std::vector<int64_t> idx(size_t(rank - 1), 0);
+    for (int64_t done = 0; done < n; done += run) {
+      int64_t at = offset;
+      for (int d = 0; d < rank - 1; ++d) at += idx[size_t(d)] * stride[size_t(d)];
+      if (step == 1) {
+        decode_elements(dtype, storage + at * elem, run, out + done, what);
+      } else {
+        for (int64_t i = 0; i < run; ++i) decode_elements(dtype, storage + (at + i * step) * elem, 1, out + done + i, what);
+      }
+      last = std::max(last, uint64_t(at + (run - 1) * step + 1));
+      for (int d = rank - 2; d >= 0; --d) {
+        if (++idx[size_t(d)] < shape[size_t(d)]) break;
+        idx[size_t(d)] = 0;
+      }
+    }
+  }
+  // Decoded: its pages can go. A conversion then holds one tensor's pages at a time, not the file.
+  const uint64_t first = uint64_t(offset) * uint64_t(elem);
+  file->release(storage + first, size_t(std::min<uint64_t>(last * uint64_t(elem), storage_bytes) - first));
+}
+
+std::vector<float> SourceTensor::floats() const {
+  std::vector<float> v(static_cast<size_t>(numel()));
+  read(v.data());
+  return v;
+}
+
+float bfloat_to_float(uint16_t h) {
+  uint32_t bits = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// Decodes `count` little-endian elements of `dtype` at `src` to f32.
+void decode_elements(const std::string& dtype, const uint8_t* src, int64_t count, float* out,
+                     const std::string& what) {
+  auto load = [&](auto tag) {
+    using T = decltype(tag);
+    for (int64_t i = 0; i < count; ++i) {
+      T v;
+      std::memcpy(&v, src + i * int64_t(sizeof(T)), sizeof(T));
+      out[i] = float(v);
+    }
+  };
+  if (dtype == "F32") load(float());
+  else if (dtype == "F64") load(double());
+  else if (dtype == "I64") load(int64_t());
+  else if (dtype == "I32") load(int32_t());
+  else if (dtype == "I16") load(int16_t());
+  else if (dtype == "I8") load(int8_t());
+  else if (dtype == "U8" || dtype == "BOOL") load(uint8_t());
+  else if (dtype == "F16" || dtype == "BF16") {
+    for (int64_t i = 0; i < count; ++i) {
+      uint16_t h;
+      std::memcpy(&h, src + 2 * i, 2);
+      out[i] = dtype == "F16" ? tern::f16_to_f32(h) : bfloat_to_float(h);
+    }
+  } else {
+    throw ConvertError(what + ": unsupported dtype " + dtype);
+  }
+}
+
+int64_t dtype_size(const std::string& dtype) {
+  if (dtype == "F64" || dtype == "I64") return 8;
+  if (dtype == "F32" || dtype == "I32") return 4;
+  if (dtype == "F16" || dtype == "BF16" || dtype == "I16") return 2;
+  if (dtype == "I8" || dtype == "U8" || dtype == "BOOL") return 1;
+  return 0;
+}
+
 
 bool file_exists(const std::string& path) {
   struct stat st;
@@ -42,15 +171,22 @@ nlohmann::json read_json(const std::string& path, bool optional) {
 }
 
 TensorMap read_weights_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw ConvertError(path + ": cannot open");
-  unsigned char head[9] = {0};
-  f.read(reinterpret_cast<char*>(head), 9);
+  auto file = std::make_shared<const MappedFile>(path);
+  const uint8_t* head = file->data();
+  const size_t n = file->size();
   // By structure, not by the first byte alone: a safetensors header length can start with 0x80.
-  if (head[0] == 'P' && head[1] == 'K') return read_torch_file(path);  // zip
-  if (head[8] == '{') return read_safetensors(path);                    // u64 length, then JSON
-  if (head[0] == 0x80) return read_torch_file(path);                    // legacy pickle (PROTO)
+  if (n >= 2 && head[0] == 'P' && head[1] == 'K') return read_torch_file(file, path);  // zip
+  if (n >= 9 && head[8] == '{') return read_safetensors(file, path);                    // u64 length, then JSON
+  if (n >= 1 && head[0] == 0x80) return read_torch_file(file, path);                    // legacy pickle (PROTO)
   throw ConvertError(path + ": not a safetensors file nor a torch checkpoint");
+}
+
+TensorMap read_safetensors(const std::string& path) {
+  return read_safetensors(std::make_shared<const MappedFile>(path), path);
+}
+
+TensorMap read_torch_file(const std::string& path) {
+  return read_torch_file(std::make_shared<const MappedFile>(path), path);
 }
 
 // model.safetensors.index.json / pytorch_model.bin.index.json: {"weight_map": {tensor: file}}.

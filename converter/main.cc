@@ -135,8 +135,8 @@ int run(const Args& a) {
     for (const auto& t : s.tensors)
       std::printf("%-34s %-5s %-12s %-10.3g %-10.3g %s\n", t.name.c_str(), t.dtype.c_str(),
                   t.shape.c_str(), t.rel_error, t.max_abs_error, t.sources.c_str());
-    // What a conversion costs in memory, against what it reads and writes: the converter should
-    // hold about one checkpoint plus one blob at most (scripts/bench/convert_memory.py checks it).
+    // What a conversion costs in memory, against what it reads and writes: it streams, so the
+    // peak should stay far below checkpoint + blob (scripts/bench/convert_memory.py checks it).
     constexpr double kMiB = 1 << 20;
     const size_t peak = tern::peak_rss_bytes();
     std::printf("memory: peak RSS %zu bytes (%.1f MiB), checkpoint %llu bytes (%.1f MiB), blob %zu bytes (%.1f MiB)\n",

@@ -69,7 +69,13 @@ class SpecBuilder {
   bool has(const std::string& source) const { return src_.count(source) > 0; }
   bool same_data(const std::string& a, const std::string& b) const {
     auto x = src_.find(a), y = src_.find(b);
-    return x != src_.end() && y != src_.end() && x->second.data == y->second.data;
+    if (x == src_.end() || y == src_.end()) return false;
+    const SourceTensor &s = x->second, &t = y->second;
+    // torch saves tied weights as one storage: the same view is the same data, nothing to decode.
+    if (s.storage == t.storage && s.offset == t.offset && s.stride == t.stride && s.shape == t.shape &&
+        s.dtype == t.dtype)
+      return true;
+    return s.shape == t.shape && s.floats() == t.floats();
   }
   void ignore(const std::string& source, const std::string& why) {
     if (src_.count(source) && used_.insert(source).second)
@@ -114,7 +120,7 @@ class SpecBuilder {
     }
     t.sources.push_back(source);
     t.shape[0] += shape[0];
-    t.data.insert(t.data.end(), it->second.data.begin(), it->second.data.end());
+    t.parts.push_back(&it->second);
   }
   void push(OutTensor t) {
     if (!t.sources.empty()) spec_.tensors.push_back(std::move(t));
@@ -178,6 +184,19 @@ void rename_old_layer_norms(TensorMap& t) {
 }
 
 }  // namespace
+
+int64_t OutTensor::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+void OutTensor::read(float* out) const {
+  for (const SourceTensor* p : parts) {
+    p->read(out);
+    out += p->numel();
+  }
+}
 
 namespace {
 

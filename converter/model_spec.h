@@ -21,8 +21,14 @@ struct OutTensor {
   std::string name;                  // canonical, as the runtime binds it
   std::vector<std::string> sources;  // checkpoint names it came from (for --keep-float, --report)
   std::vector<int64_t> shape;
-  std::vector<float> data;
+  // The checkpoint tensors it is made of, concatenated along rows (q, k, v -> qkv). They point into
+  // the TensorMap the spec was built from, which must outlive the spec; nothing is decoded until
+  // the writer reads the tensor.
+  std::vector<const SourceTensor*> parts;
   Role role = Role::kParam;
+  int64_t numel() const;
+  // Decodes the parts to f32, row-major, into `out` (numel() floats).
+  void read(float* out) const;
 };
 
 struct ModelSpec {
@@ -38,6 +44,7 @@ struct ModelSpec {
   std::vector<std::string> notes;  // printed by the converter (ignored keys and why)
 };
 
+// Each keeps pointers into `tensors` (see OutTensor::parts).
 // The Hugging Face encoder families (config.json model_type bert, distilbert, roberta, xlm-roberta,
 // electra, albert), with a sequence or token classification head, or as an embedder when `dir`
 // holds sentence-transformers' modules.json.

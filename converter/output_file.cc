@@ -74,6 +74,10 @@ void OutputFile::write_at(uint64_t offset, const void* data, size_t size) {
   }
 }
 
+void OutputFile::resize(uint64_t size) {
+  if (ftruncate(fd_, off_t(size)) != 0) throw ConvertError(path_ + ": cannot set its size: " + std::strerror(errno));
+}
+
 void OutputFile::commit() {
   // fsync before rename: otherwise a crash soon after could leave the new name on an empty file.
   if (fsync(fd_) != 0) throw ConvertError(path_ + ": fsync failed: " + std::strerror(errno));

@@ -21,6 +21,8 @@ class OutputFile {
   OutputFile& operator=(const OutputFile&) = delete;
 
   void write_at(uint64_t offset, const void* data, size_t size);
+  // Sets the file's size: bytes never written read as zeros.
+  void resize(uint64_t size);
   // The temporary file: complete once every write_at() is done, for checks before commit().
   const std::string& temp_path() const { return temp_; }
   const std::string& path() const { return path_; }

@@ -4,18 +4,22 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <set>
 
 #include "checkpoint.h"
 
 namespace tern::convert {
 
-void decode_elements(const std::string& dtype, const uint8_t* src, int64_t count, float* out,
-                     const std::string& what);
-int64_t dtype_size(const std::string& dtype);
-
 namespace {
+
+// Bytes of the mapped file, or of one storage inside it.
+struct Bytes {
+  const uint8_t* p = nullptr;
+  size_t n = 0;
+  const uint8_t& operator[](size_t i) const { return p[i]; }
+  const uint8_t* data() const { return p; }
+  size_t size() const { return n; }
+};
 
 struct Value;
 // Values point at each other with plain pointers into an arena that owns them all (Values below).
@@ -350,15 +354,11 @@ ValuePtr Unpickler::load() {
   }
 }
 
-std::vector<uint8_t> read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw ConvertError(path + ": cannot open");
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
-// Materializes every tensor of the state dict from `storage(key)` (bytes of one storage).
+// Every tensor of the state dict, pointing into `storage(key)` (the bytes of one storage, inside
+// `file`) after its whole extent has been checked against them.
 template <typename GetStorage>
-TensorMap collect(const ValuePtr& root, const std::string& path, GetStorage&& storage) {
+TensorMap collect(const ValuePtr& root, const std::shared_ptr<const MappedFile>& file, const std::string& path,
+                  GetStorage&& storage) {
   if (root->kind != Value::kDict) throw ConvertError(path + ": not a state dict (top level is not a dict)");
   TensorMap out;
   for (const auto& [k, v] : root->dict) {
@@ -366,7 +366,7 @@ TensorMap collect(const ValuePtr& root, const std::string& path, GetStorage&& st
     if (v->kind != Value::kTensor)
       throw ConvertError(path + ": '" + k->s + "' is not a tensor (a full pickled model? save its state_dict())");
     const std::string what = path + ": tensor '" + k->s + "'";
-    const std::string& bytes = storage(v->storage);
+    const Bytes bytes = storage(v->storage);
     const int64_t elem = dtype_size(v->storage.dtype);
     SourceTensor t;
     t.dtype = v->storage.dtype;
@@ -389,22 +389,13 @@ TensorMap collect(const ValuePtr& root, const std::string& path, GetStorage&& st
                   __builtin_mul_overflow(end, elem, &end) || end > int64_t(bytes.size())))
       throw ConvertError(what + ": reads outside its storage (corrupt file)");
     // A 32-bit size_t holds fewer elements than the bound above (stride 0 repeats one element).
-    if (uint64_t(n) > t.data.max_size()) throw ConvertError(what + ": too many elements for this machine");
-    t.data.resize(size_t(n));
-    // Strided gather: any view layout, bounds-checked against the storage.
-    std::vector<int64_t> idx(t.shape.size(), 0);
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t off = v->offset;
-      for (size_t d = 0; d < idx.size(); ++d) off += idx[d] * v->stride[d];
-      if (off < 0 || (off + 1) * elem > int64_t(bytes.size()))
-        throw ConvertError(what + ": reads outside its storage (corrupt file)");
-      decode_elements(t.dtype, reinterpret_cast<const uint8_t*>(bytes.data()) + off * elem, 1,
-                      &t.data[size_t(i)], what);
-      for (size_t d = idx.size(); d-- > 0;) {
-        if (++idx[d] < t.shape[d]) break;
-        idx[d] = 0;
-      }
-    }
+    if (uint64_t(n) > SIZE_MAX / sizeof(float)) throw ConvertError(what + ": too many elements for this machine");
+    t.file = file;
+    t.storage = bytes.data();
+    t.storage_bytes = bytes.size();
+    t.offset = v->offset;
+    t.stride = v->stride;
+    t.what = what;
     out.emplace(k->s, std::move(t));
   }
   return out;
@@ -422,7 +413,7 @@ uint64_t le(const uint8_t* p, int n) {
   return v;
 }
 
-std::map<std::string, ZipEntry> zip_directory(const std::vector<uint8_t>& f, const std::string& path) {
+std::map<std::string, ZipEntry> zip_directory(const Bytes& f, const std::string& path) {
   const size_t n = f.size();
   if (n < 22) throw ConvertError(path + ": truncated zip");
   size_t eocd = std::string::npos;
@@ -467,34 +458,32 @@ std::map<std::string, ZipEntry> zip_directory(const std::vector<uint8_t>& f, con
   return entries;
 }
 
-TensorMap read_zip(const std::vector<uint8_t>& f, const std::string& path) {
+TensorMap read_zip(const std::shared_ptr<const MappedFile>& file, const std::string& path) {
+  const Bytes f{file->data(), file->size()};
   auto entries = zip_directory(f, path);
   std::string prefix;
   for (const auto& [name, e] : entries)
     if (name.size() >= 9 && name.compare(name.size() - 9, 9, "/data.pkl") == 0)
       prefix = name.substr(0, name.size() - 8);
   if (prefix.empty()) throw ConvertError(path + ": zip has no data.pkl (not a torch checkpoint)");
-  auto entry = [&](const std::string& name) -> std::string {
+  // Stored (uncompressed) entries are used in place, inside the mapping.
+  auto entry = [&](const std::string& name) -> Bytes {
     auto it = entries.find(name);
     if (it == entries.end()) throw ConvertError(path + ": zip entry '" + name + "' is missing");
     if (it->second.method != 0)
       throw ConvertError(path + ": zip entry '" + name + "' is compressed; torch writes stored entries");
-    return std::string(reinterpret_cast<const char*>(&f[it->second.offset]), it->second.size);
+    return Bytes{f.data() + it->second.offset, size_t(it->second.size)};
   };
-  std::string pkl = entry(prefix + "data.pkl");
+  const Bytes pkl = entry(prefix + "data.pkl");
   Values values;
-  Unpickler u(reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size(), path, values);
+  Unpickler u(pkl.data(), pkl.size(), path, values);
   ValuePtr root = u.load();
-  std::map<std::string, std::string> cache;
-  return collect(root, path, [&](const StorageRef& s) -> const std::string& {
-    auto it = cache.find(s.key);
-    if (it == cache.end()) it = cache.emplace(s.key, entry(prefix + "data/" + s.key)).first;
-    return it->second;
-  });
+  return collect(root, file, path, [&](const StorageRef& s) { return entry(prefix + "data/" + s.key); });
 }
 
 // --- legacy torch.save: magic, protocol, sys_info, the object, storage keys, then raw storages ---
-TensorMap read_legacy(const std::vector<uint8_t>& f, const std::string& path) {
+TensorMap read_legacy(const std::shared_ptr<const MappedFile>& file, const std::string& path) {
+  const Bytes f{file->data(), file->size()};
   const uint8_t* base = f.data();
   size_t pos = 0;
   Values values;
@@ -520,7 +509,7 @@ TensorMap read_legacy(const std::vector<uint8_t>& f, const std::string& path) {
   for (const auto& kv : root->dict)
     if (kv.second->kind == Value::kTensor)
       elem_size[kv.second->storage.key] = dtype_size(kv.second->storage.dtype);
-  std::map<std::string, std::string> storages;
+  std::map<std::string, Bytes> storages;
   for (const ValuePtr& k : keys->items) {
     if (k->kind != Value::kString) throw ConvertError(path + ": bad storage key");
     if (!elem_size.count(k->s)) throw ConvertError(path + ": storage " + k->s + " is used by no tensor");
@@ -530,10 +519,10 @@ TensorMap read_legacy(const std::vector<uint8_t>& f, const std::string& path) {
     if (numel > (f.size() - pos) / uint64_t(elem_size[k->s]))
       throw ConvertError(path + ": storage " + k->s + " is truncated");
     const size_t bytes = size_t(numel) * size_t(elem_size[k->s]);
-    storages[k->s] = std::string(reinterpret_cast<const char*>(base + pos), bytes);
+    storages[k->s] = Bytes{base + pos, bytes};
     pos += bytes;
   }
-  return collect(root, path, [&](const StorageRef& s) -> const std::string& {
+  return collect(root, file, path, [&](const StorageRef& s) {
     auto it = storages.find(s.key);
     if (it == storages.end()) throw ConvertError(path + ": storage " + s.key + " is missing");
     return it->second;
@@ -542,10 +531,10 @@ TensorMap read_legacy(const std::vector<uint8_t>& f, const std::string& path) {
 
 }  // namespace
 
-TensorMap read_torch_file(const std::string& path) {
-  std::vector<uint8_t> f = read_all(path);
-  if (f.size() >= 4 && le(f.data(), 4) == 0x04034b50) return read_zip(f, path);
-  if (f.size() >= 2 && f[0] == 0x80) return read_legacy(f, path);
+TensorMap read_torch_file(std::shared_ptr<const MappedFile> file, const std::string& path) {
+  const uint8_t* f = file->data();
+  if (file->size() >= 4 && le(f, 4) == 0x04034b50) return read_zip(file, path);
+  if (file->size() >= 2 && f[0] == 0x80) return read_legacy(file, path);
   throw ConvertError(path + ": neither a torch zip checkpoint nor a legacy torch.save file");
 }
 

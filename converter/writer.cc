@@ -1,13 +1,9 @@
 #include "writer.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <cmath>
 #include <cstring>
 
+#include "format/blob.h"
 #include "format/version.h"
 #include "kernels/kernels.h"
 #include "quantize.h"
@@ -16,11 +12,6 @@
 
 namespace tern::convert {
 namespace {
-
-struct Payload {
-  std::unique_ptr<fb::TensorT> meta;
-  std::vector<uint8_t> bytes;
-};
 
 bool keep_float(const OutTensor& t, const WeightsPolicy& policy) {
   for (const auto& [text, re] : policy.keep_float) {
@@ -31,20 +22,12 @@ bool keep_float(const OutTensor& t, const WeightsPolicy& policy) {
   return false;
 }
 
-template <typename T>
-std::vector<uint8_t> as_bytes(const std::vector<T>& v) {
-  std::vector<uint8_t> b(v.size() * sizeof(T));
-  if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
-  return b;
-}
-
-Payload encode(const OutTensor& t, const WeightsPolicy& policy) {
-  Payload p;
-  p.meta = std::make_unique<fb::TensorT>();
-  fb::TensorT& m = *p.meta;
-  m.name = t.name;
-  m.shape = t.shape;
-  m.layout = fb::Layout::RowMajor;
+// How a tensor is stored, decided from its name, role and shape alone, so that the whole table,
+// offsets included, is known before any weight is read.
+std::unique_ptr<fb::TensorT> plan_tensor(const OutTensor& t, const WeightsPolicy& policy) {
+  auto m = std::make_unique<fb::TensorT>();
+  m->name = t.name;
+  m->shape = t.shape;
   fb::DType dtype = t.role == Role::kParam || keep_float(t, policy) ? fb::DType::F32 : policy.weights;
   // Embedding tables are gathered, not multiplied: int8 would save size but no time, and per-row
   // int8 embeddings were measured to cost more accuracy at the encoder output (rel. L2 0.0049 on
@@ -54,60 +37,60 @@ Payload encode(const OutTensor& t, const WeightsPolicy& policy) {
   // 0.0082, roberta 0.0168 -> 0.0116, albert 0.0419 -> 0.0326, bert_multilabel 0.0311 -> 0.0171;
   // for bert-base that is 1.8 MB more of 110 MB, and no time (one row per text).
   if (t.role == Role::kHead && dtype == fb::DType::I8) dtype = fb::DType::F32;
-  m.dtype = dtype;
+  m->dtype = dtype;
+  m->layout = dtype == fb::DType::I8 ? fb::Layout::N16K4 : fb::Layout::RowMajor;
+  // The runtime's own size rule: what it will check the payload against.
+  m->size = tensor_payload_bytes(m->dtype, m->layout, int(t.shape.size()), t.shape.data());
+  if (m->size == 0) throw ConvertError("tensor '" + t.name + "': its shape cannot be stored");
+  if (dtype == fb::DType::I8) {  // placeholders of the final lengths, filled in by write_tensor()
+    m->scales.assign(size_t(t.shape[0]), 1.0f);
+    m->col_sums.assign(size_t((t.shape[0] + 15) / 16 * 16), 0);
+  }
+  return m;
+}
+
+// A NaN quantizes to an arbitrary code and an infinity to an infinite scale (which the runtime
+// refuses, naming only the blob's tensor): refused here, naming the checkpoint's tensor.
+void check_finite(const OutTensor& t, const std::vector<float>& w) {
+  size_t i = 0;
+  for (const SourceTensor* part : t.parts)
+    for (int64_t k = 0; k < part->numel(); ++k, ++i)
+      if (!std::isfinite(w[i]))
+        throw ConvertError(part->what + ": element " + std::to_string(k) + " is " +
+                           (std::isnan(w[i]) ? "NaN" : w[i] > 0 ? "inf" : "-inf"));
+}
+
+// Reads one tensor from the checkpoint, encodes it as planned in `m` and writes it at `at`; fills
+// in m's scales, column sums and errors. Only this tensor's floats and bytes are held.
+void write_tensor(const OutTensor& t, fb::TensorT& m, OutputFile& file, uint64_t at) {
+  std::vector<float> w(static_cast<size_t>(t.numel()));
+  t.read(w.data());
+  check_finite(t, w);
   const int64_t N = t.shape[0], K = t.shape.size() > 1 ? t.shape[1] : 1;
-  if (dtype == fb::DType::I8) {
-    Quantized q = quantize_n16k4(t.data.data(), N, K);
-    m.layout = fb::Layout::N16K4;
-    p.bytes = as_bytes(q.data);
+  if (m.dtype == fb::DType::I8) {
+    Quantized q = quantize_n16k4(w.data(), N, K);
+    w = std::vector<float>();  // freed before the write
+    file.write_at(at, q.data.data(), q.data.size());
     m.scales = std::move(q.scales);
     m.col_sums = std::move(q.col_sums);
     m.quant_rel_error = q.rel_error;
     m.quant_max_abs_error = q.max_abs_error;
-  } else if (dtype == fb::DType::F16) {
-    std::vector<uint16_t> h(t.data.size());
-    for (size_t i = 0; i < h.size(); ++i) h[i] = f32_to_f16(t.data[i]);
-    p.bytes = as_bytes(h);
-    f16_error(t.data, &m.quant_rel_error, &m.quant_max_abs_error);
+  } else if (m.dtype == fb::DType::F16) {
+    std::vector<uint16_t> h(w.size());
+    for (size_t i = 0; i < h.size(); ++i) h[i] = f32_to_f16(w[i]);
+    f16_error(w, &m.quant_rel_error, &m.quant_max_abs_error);
+    file.write_at(at, h.data(), h.size() * sizeof(uint16_t));
   } else {
-    p.bytes = as_bytes(t.data);
+    file.write_at(at, w.data(), w.size() * sizeof(float));
   }
-  return p;
 }
-
-// The finished file, mapped read-only (64-byte aligned, as Model::from_buffer needs).
-class Mapped {
- public:
-  explicit Mapped(const std::string& path) {
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-      const int err = errno;
-      if (fd >= 0) close(fd);
-      throw ConvertError(path + ": cannot read back: " + std::strerror(err));
-    }
-    size_ = size_t(st.st_size);
-    addr_ = size_ ? mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
-    close(fd);
-    if (addr_ == MAP_FAILED) throw ConvertError(path + ": cannot map it back");
-  }
-  ~Mapped() { munmap(addr_, size_); }
-  Mapped(const Mapped&) = delete;
-  Mapped& operator=(const Mapped&) = delete;
-  const void* data() const { return addr_; }
-  size_t size() const { return size_; }
-
- private:
-  void* addr_ = MAP_FAILED;
-  size_t size_ = 0;
-};
 
 // The runtime's own loader, on the bytes about to take OUT's name: whatever it would refuse, the
 // converter refuses, so that every check the runtime makes at load has one source. Generation
 // defaults are refused only by generate(); its plan-independent checks run here too. Loading
 // reads the tables, not the weights, so this costs little time or memory.
 void check_with_runtime(const OutputFile& file, const ModelSpec& spec) {
-  Mapped bytes(file.temp_path());
+  const MappedFile bytes(file.temp_path());  // page-aligned, as from_buffer needs
   Result<std::unique_ptr<Model>> model = Model::from_buffer(bytes.data(), bytes.size());
   if (!model.ok())
     throw ConvertError(file.path() + ": not written, the runtime would refuse it: " + model.status().message());
@@ -133,9 +116,8 @@ std::string shape_str(const std::vector<int64_t>& s) {
 
 BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> tokenizer,
                        const WeightsPolicy& policy, OutputFile& file) {
-  BlobSummary summary;
-  std::vector<Payload> payloads;
-  for (const OutTensor& t : spec.tensors) payloads.push_back(encode(t, policy));
+  std::vector<std::unique_ptr<fb::TensorT>> metas;
+  for (const OutTensor& t : spec.tensors) metas.push_back(plan_tensor(t, policy));
 
   fb::ModelT model;
   model.version_major = uint16_t(kFormatMajor);
@@ -154,20 +136,20 @@ BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> to
   model.weights = fb::EnumNameDType(policy.weights);
   // Offsets relative to the data segment first; made absolute once the table size is known.
   uint64_t rel = 0;
-  for (Payload& p : payloads) {
-    p.meta->offset = rel;
-    p.meta->size = p.bytes.size();
-    rel = (rel + p.bytes.size() + 63) / 64 * 64;
+  for (auto& m : metas) {
+    m->offset = rel;
+    rel = (rel + m->size + 63) / 64 * 64;
   }
   model.data_size = rel;
-  // Pack twice: with every field forced present, the table size does not depend on the values,
-  // so the first pass tells where the data segment starts.
+  // With every field forced present, the table's size depends on the lengths of its vectors and
+  // strings, not on their values: packed with placeholder scales it tells where the data segment
+  // starts, the weights are then written there one tensor at a time, and the table packed again
+  // with the real values goes in front.
   auto pack = [&](uint64_t base) {
-    for (size_t i = 0; i < payloads.size(); ++i) {
-      auto copy = std::make_unique<fb::TensorT>(*payloads[i].meta);
-      copy->offset += base;
-      if (i < model.tensors.size()) model.tensors[i] = std::move(copy);
-      else model.tensors.push_back(std::move(copy));
+    model.tensors.clear();
+    for (const auto& m : metas) {
+      model.tensors.push_back(std::make_unique<fb::TensorT>(*m));
+      model.tensors.back()->offset += base;
     }
     model.data_offset = base;
     flatbuffers::FlatBufferBuilder fbb;
@@ -175,22 +157,19 @@ BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> to
     fbb.FinishSizePrefixed(fb::Model::Pack(fbb, &model), fb::ModelIdentifier());
     return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
   };
-  std::vector<uint8_t> table = pack(uint64_t(1) << 40);
-  const uint64_t base = (table.size() + 63) / 64 * 64;
-  table = pack(base);
+  const uint64_t base = (pack(uint64_t(1) << 40).size() + 63) / 64 * 64;
+  for (size_t i = 0; i < metas.size(); ++i) write_tensor(spec.tensors[i], *metas[i], file, base + metas[i]->offset);
+  const std::vector<uint8_t> table = pack(base);
   if ((table.size() + 63) / 64 * 64 != base) throw ConvertError("internal: table size changed between passes");
-
-  std::vector<uint8_t> out(base + rel, 0);
-  std::memcpy(out.data(), table.data(), table.size());
-  for (const Payload& p : payloads)
-    if (!p.bytes.empty()) std::memcpy(out.data() + base + p.meta->offset, p.bytes.data(), p.bytes.size());
-  file.write_at(0, out.data(), out.size());
+  file.write_at(0, table.data(), table.size());
+  file.resize(base + rel);  // the last tensor's padding, and the gap after the table, read as zeros
   check_with_runtime(file, spec);
 
-  summary.file_bytes = out.size();
-  summary.data_bytes = rel;
-  for (size_t i = 0; i < payloads.size(); ++i) {
-    const fb::TensorT& m = *payloads[i].meta;
+  BlobSummary summary;
+  summary.file_bytes = size_t(base + rel);
+  summary.data_bytes = size_t(rel);
+  for (size_t i = 0; i < metas.size(); ++i) {
+    const fb::TensorT& m = *metas[i];
     std::string sources;
     for (const std::string& s : spec.tensors[i].sources) sources += (sources.empty() ? "" : ",") + s;
     summary.tensors.push_back({m.name, sources, fb::EnumNameDType(m.dtype), shape_str(m.shape),
