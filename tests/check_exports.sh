@@ -3,7 +3,7 @@
 #   usage: check_exports.sh NM LIBRARY
 nm=$1 lib=$2
 exported=$("$nm" -D --defined-only "$lib" | awk '{print $3}' | c++filt)
-others=$(echo "$exported" | grep -v -E '^(tern_[a-z_]+|tern::(Model|Session|Status)::.*|tern::(arch_name|activation_name|head_name|code_name|isa_name|parse_isa)\(.*)$')
+others=$(echo "$exported" | grep -v -E '^(tern_[a-z_]+|tern::(Model|Session|Status|Classifier|Embedder|Generator)::.*|tern::(arch_name|activation_name|head_name|code_name|isa_name|parse_isa)\(.*)$')
 if [ -n "$others" ]; then
   echo "libtern.so exports more than the public API:"
   echo "$others"

@@ -3,6 +3,7 @@
 // with f32 weights; with int8 weights no further from fp32 than PyTorch's dynamic int8, same labels.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "tern/model.h"
 #include "tern/session.h"
+#include "tern/tasks.h"
 #include "test_util.h"
 
 using namespace tern;
@@ -158,6 +160,91 @@ TEST_SUITE("families") {
     CHECK(Session::create(*model, o).ok());
     o.max_seq = 65;
     CHECK(Session::create(*model, o).status().code() == Code::kInvalidArgument);
+  }
+
+  TEST_CASE("Embedder: sentence-transformers embeddings of the fixture texts") {
+    auto model = load("bert_embed_zip_f32.tern");
+    std::ifstream mf(data("bert_embed/meta.json"));
+    const std::vector<std::string> texts = nlohmann::json::parse(mf)["inputs"]["texts"];
+    const std::vector<std::string_view> views(texts.begin(), texts.end());
+    SessionOptions o;
+    o.max_batch = views.size();
+    auto e = Embedder::create(*model, o);
+    REQUIRE_MESSAGE(e.ok(), e.status().message());
+    REQUIRE(e.value()->embed(views.data(), views.size()).ok());
+    const auto ref = load_npy(data("bert_embed/fp32/sentence_embedding.npy"));
+    const size_t dim = e.value()->dim();
+    REQUIRE(ref.floats.size() == views.size() * dim);
+    for (size_t i = 0; i < views.size(); ++i)
+      check_close(e.value()->embedding(i), slice(ref, i), "sentence_embedding");
+  }
+
+  TEST_CASE("Classifier: token classification grouped into entities as the ner pipeline's simple strategy") {
+    auto model = load("bert_tokcls_zip_f32.tern");
+    std::ifstream mf(data("bert_tokcls/meta.json"));
+    const std::vector<std::string> texts = nlohmann::json::parse(mf)["inputs"]["texts"];
+    const std::vector<std::string_view> views(texts.begin(), texts.end());
+    SessionOptions o;
+    o.max_batch = views.size();
+    auto c = Classifier::create(*model, o);
+    REQUIRE_MESSAGE(c.ok(), c.status().message());
+    CHECK(c.value()->head() == Head::kTokenClassification);
+    REQUIRE(c.value()->classify(views.data(), nullptr, views.size()).ok());
+    // The pipeline's steps on the golden logits: each text token's best label and its softmax
+    // probability, then B-/I- grouping, "O" groups dropped, scores averaged.
+    const auto logits = load_npy(data("bert_tokcls/fp32/logits.npy"));  // [B, T, labels]
+    const auto mask = load_npy(data("bert_tokcls/inputs/attention_mask.npy"));
+    const size_t T = size_t(logits.shape[1]), L = size_t(logits.shape[2]);
+    size_t total = 0;
+    for (size_t b = 0; b < views.size(); ++b) {
+      CAPTURE(b);
+      size_t len = 0;
+      while (len < T && mask.ints[b * T + len]) ++len;
+      std::vector<std::pair<std::string, float>> expected;  // group, score
+      std::string tag;
+      float sum = 0;
+      size_t n = 0;
+      auto flush = [&] {
+        if (n && tag != "O") expected.emplace_back(tag, sum / float(n));
+        n = 0, sum = 0;
+      };
+      for (size_t t = 1; t + 1 < len; ++t) {  // [CLS] and [SEP] are special
+        const float* z = logits.floats.data() + (b * T + t) * L;
+        size_t best = 0;
+        for (size_t j = 1; j < L; ++j) best = z[j] > z[best] ? j : best;
+        float denom = 0;
+        for (size_t j = 0; j < L; ++j) denom += std::exp(z[j] - z[best]);
+        std::string label(model->label(best)), bi = "I", t_tag = label;
+        if (label.size() > 2 && (label[0] == 'B' || label[0] == 'I') && label[1] == '-') bi = label.substr(0, 1), t_tag = label.substr(2);
+        if (!(n && t_tag == tag && bi != "B")) flush(), tag = t_tag;
+        sum += 1.0f / denom;
+        ++n;
+      }
+      flush();
+      size_t count = 0;
+      const Entity* got = c.value()->entities(b, &count);
+      REQUIRE(count == expected.size());
+      uint32_t prev_end = 0;
+      for (size_t k = 0; k < count; ++k) {
+        CHECK(std::string(got[k].group) == expected[k].first);
+        CHECK(std::fabs(got[k].score - expected[k].second) < 1e-4f);
+        CHECK((got[k].begin >= prev_end && got[k].begin < got[k].end && got[k].end <= views[b].size()));
+        prev_end = got[k].end;
+      }
+      total += count;
+    }
+    MESSAGE("entities in the fixture texts: ", total);
+  }
+
+  TEST_CASE("task objects refuse models that cannot do their task, at creation") {
+    auto embed = load("bert_embed_zip_f32.tern");
+    auto cls = load("bert_multilabel_zip_f32.tern");
+    CHECK(Classifier::create(*embed, SessionOptions()).status().code() == Code::kInvalidArgument);
+    CHECK(Embedder::create(*cls, SessionOptions()).status().code() == Code::kInvalidArgument);
+    CHECK(Generator::create(*cls, SessionOptions()).status().code() == Code::kInvalidArgument);
+    auto c = Classifier::create(*cls, SessionOptions());
+    REQUIRE(c.ok());
+    CHECK(c.value()->multi_label());
   }
 
   TEST_CASE("a task the model has no head for is refused") {

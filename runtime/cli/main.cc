@@ -15,6 +15,7 @@
 #include "tasks/model_impl.h"
 #include "tern/model.h"
 #include "tern/session.h"
+#include "tern/tasks.h"
 
 namespace {
 
@@ -23,6 +24,7 @@ using namespace tern;
 const char kUsage[] =
     "usage: tern info MODEL.tern\n"
     "       tern classify MODEL.tern TEXT... [--json] [--max-seq N] [--truncate]\n"
+    "       tern embed MODEL.tern TEXT... [--json] [--max-seq N] [--truncate]\n"
     "       tern tokenize MODEL.tern TEXT... | --decode ID...\n"
     "       tern generate MODEL.tern TEXT... [--num-beams N] [--max-new-tokens N] [--min-length N]\n"
     "                [--length-penalty F] [--no-repeat-ngram-size N] [--early-stopping]\n"
@@ -37,11 +39,14 @@ const char kUsage[] =
     "common: --threads N  --isa auto|ref|avx2|avxvnni|avx512vnni|neon|neondot|i8mm\n"
     "  run reads DIR/input_ids.npy [attention_mask.npy, token_type_ids.npy] (int64 or int32)\n"
     "  and writes float32 .npy files named as Hugging Face's outputs (logits, pooler_output,\n"
-    "  last_hidden_state, hidden_states.N, attentions.N; T5: decoder_input_ids.npy,\n"
+    "  last_hidden_state, hidden_states.N, attentions.N, sentence_embedding; T5: decoder_input_ids.npy,\n"
     "  decoder_attention_mask.npy in, encoder_last_hidden_state, logits,\n"
     "  encoder_hidden_states.N, decoder_hidden_states.N out).\n"
     "  generate defaults come from the model (its generation config, or the task whose prefix\n"
-    "  the text starts with); flags override them. --min-length counts generated tokens.\n";
+    "  the text starts with); flags override them. --min-length counts generated tokens.\n"
+    "  classify prints the best label (multi-label: every label scoring 0.5 or more) or, for\n"
+    "  token classification, the entities (grouped as the ner pipeline's \"simple\" strategy;\n"
+    "  JSON offsets count characters).\n";
 
 // A usage error is one line; the whole text is what --help is for.
 [[noreturn]] void usage(const std::string& msg) {
@@ -290,36 +295,98 @@ int info(const Model& model, const Args& a) {
   return 0;
 }
 
+// Characters (code points) before byte `at` of UTF-8 text: Python's string offsets.
+size_t char_offset(std::string_view text, size_t at) {
+  size_t n = 0;
+  for (size_t i = 0; i < at && i < text.size(); ++i) n += (uint8_t(text[i]) & 0xC0) != 0x80;
+  return n;
+}
+
+void print_entities(const Classifier& c, const std::string& text, double ms, bool json) {
+  size_t count = 0;
+  const Entity* e = c.entities(0, &count);
+  if (!json) {
+    std::printf("%7.2f ms  %s\n", ms, text.c_str());
+    for (size_t k = 0; k < count; ++k)
+      std::printf("  %-10.*s %.4f  [%u, %u)  %.*s\n", int(e[k].group.size()), e[k].group.data(), e[k].score,
+                  e[k].begin, e[k].end, int(e[k].end - e[k].begin), text.data() + e[k].begin);
+    return;
+  }
+  std::printf(", \"ms\": %.3f, \"entities\": [", ms);
+  for (size_t k = 0; k < count; ++k) {
+    std::printf("%s{\"entity_group\": ", k ? ", " : "");
+    print_json_string(std::string(e[k].group));
+    std::printf(", \"score\": %.6f, \"word\": ", e[k].score);
+    print_json_string(text.substr(e[k].begin, e[k].end - e[k].begin));
+    std::printf(", \"start\": %zu, \"end\": %zu}", char_offset(text, e[k].begin), char_offset(text, e[k].end));
+  }
+  std::printf("]}");
+}
+
+void print_scores(const Model& model, const Classifier& c, const std::string& text, double ms, bool json) {
+  const float* p = c.scores(0);
+  const size_t best = c.label(0);
+  if (json) {
+    std::printf(", \"label\": ");
+    print_json_string(std::string(model.label(best)));
+    std::printf(", \"score\": %.6f, \"ms\": %.3f, \"%s\": {", p[best], ms, c.multi_label() ? "scores" : "probabilities");
+    for (size_t j = 0; j < model.num_labels(); ++j) {
+      std::printf("%s", j ? ", " : "");
+      print_json_string(std::string(model.label(j)));
+      std::printf(": %.6f", p[j]);
+    }
+    std::printf("}}");
+  } else if (c.multi_label()) {  // every label the model gives at least even odds
+    std::string labels;
+    for (size_t j = 0; j < model.num_labels(); ++j)
+      if (p[j] >= 0.5f) labels += (labels.empty() ? "" : ",") + std::string(model.label(j));
+    std::printf("%-12s %.4f  %7.2f ms  %s\n", labels.empty() ? "(none)" : labels.c_str(), p[best], ms, text.c_str());
+  } else {
+    std::printf("%-12s %.4f  %7.2f ms  %s\n", std::string(model.label(best)).c_str(), p[best], ms, text.c_str());
+  }
+}
+
 int classify(const Model& model, const Args& a) {
   if (a.positional.empty()) usage("classify needs at least one TEXT");
-  std::vector<std::string_view> texts(a.positional.begin(), a.positional.end());
-  Result<std::unique_ptr<Session>> session = Session::create(model, options_for(model, a, 1));
-  if (!session.ok()) return fail(session.status());
-  Session& s = *session.value();
+  Result<std::unique_ptr<Classifier>> classifier = Classifier::create(model, options_for(model, a, 1));
+  if (!classifier.ok()) return fail(classifier.status());
+  Classifier& c = *classifier.value();
   if (a.json) std::printf("[");
-  for (size_t i = 0; i < texts.size(); ++i) {
+  for (size_t i = 0; i < a.positional.size(); ++i) {
+    const std::string_view text = a.positional[i];
     auto t0 = std::chrono::steady_clock::now();
-    Status st = s.classify(&texts[i], nullptr, 1);
+    Status st = c.classify(&text, nullptr, 1);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!st.ok()) return fail(st);
-    const size_t best = s.predicted_label(0);
-    const float* p = s.probabilities(0);
-    std::string label(model.label(best));
     if (a.json) {
       std::printf("%s\n {\"text\": ", i ? "," : "");
       print_json_string(a.positional[i]);
-      std::printf(", \"label\": ");
-      print_json_string(label);
-      std::printf(", \"score\": %.6f, \"ms\": %.3f, \"probabilities\": {", p[best], ms);
-      for (size_t j = 0; j < model.num_labels(); ++j) {
-        std::printf("%s", j ? ", " : "");
-        print_json_string(std::string(model.label(j)));
-        std::printf(": %.6f", p[j]);
-      }
-      std::printf("}}");
-    } else {
-      std::printf("%-12s %.4f  %7.2f ms  %s\n", label.c_str(), p[best], ms, a.positional[i].c_str());
     }
+    if (c.head() == Head::kTokenClassification) print_entities(c, a.positional[i], ms, a.json);
+    else print_scores(model, c, a.positional[i], ms, a.json);
+  }
+  if (a.json) std::printf("\n]\n");
+  return 0;
+}
+
+int embed(const Model& model, const Args& a) {
+  if (a.positional.empty()) usage("embed needs at least one TEXT");
+  Result<std::unique_ptr<Embedder>> embedder = Embedder::create(model, options_for(model, a, 1));
+  if (!embedder.ok()) return fail(embedder.status());
+  Embedder& e = *embedder.value();
+  if (a.json) std::printf("[");
+  for (size_t i = 0; i < a.positional.size(); ++i) {
+    const std::string_view text = a.positional[i];
+    Status st = e.embed(&text, 1);
+    if (!st.ok()) return fail(st);
+    const float* v = e.embedding(0);
+    if (a.json) {
+      std::printf("%s\n {\"text\": ", i ? "," : "");
+      print_json_string(a.positional[i]);
+      std::printf(", \"embedding\": [");
+    }
+    for (size_t j = 0; j < e.dim(); ++j) std::printf(a.json ? "%s%.7g" : "%s%.6f", j ? (a.json ? ", " : " ") : "", v[j]);
+    std::printf(a.json ? "]}" : "\n");
   }
   if (a.json) std::printf("\n]\n");
   return 0;
@@ -561,6 +628,7 @@ int main(int argc, char** argv) {
   using Command = int (*)(const Model&, const Args&);
   Command cmd = a.command == "info" ? info
               : a.command == "classify" ? classify
+              : a.command == "embed" ? embed
               : a.command == "tokenize" ? tokenize
               : a.command == "run" ? run
               : a.command == "generate" ? generate

@@ -8,53 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "ops/xnnpack_linear.h"
-#include "tasks/generator.h"
-#include "tasks/model_impl.h"
+#include "tasks/session_impl.h"
 
 namespace tern {
-
-// What a session of either architecture owns: options, kernels and threads, one arena and the
-// plan that divides it, and the named outputs of the last run.
-struct SessionImpl {
-  const ModelImpl* model = nullptr;
-  SessionOptions options;
-  OpContext ctx;
-  std::unique_ptr<XnnpackLinears> xnn;  // ctx.xnn; null without float Linears
-  uint8_t* arena = nullptr;
-  size_t arena_bytes = 0;
-  bool owns_arena = false;
-  std::vector<std::string> output_names;
-  std::vector<OutputTensor> outputs;
-  std::string kernel_names;
-  // BERT family
-  EncoderPlan plan;
-  EncoderBuffers buf{};
-  // T5
-  MemoryPlan t5_memory;
-  T5Plan t5;
-  T5Buffers t5buf{};
-  GeneratorPlan gen;
-  int dec_logits = -1, dec_hidden = -1, dec_ids = -1, dec_mask = -1;  // run(): teacher forcing
-  int text_scratch = -1;  // the tokenizer's working memory for generate(texts)
-  uint8_t* encoder_text_scratch = nullptr;  // BERT family: the tokenizer's, after the encoder's plan
-  Generated generated;
-  size_t src_len = 0, beams_now = 1;
-
-  ~SessionImpl() {
-    if (ctx.pool) pthreadpool_destroy(ctx.pool);
-    if (owns_arena) std::free(arena);
-  }
-  bool is_t5() const { return model->arch == Arch::kT5; }
-  template <typename T>
-  T* t5_at(int i) const { return reinterpret_cast<T*>(arena + t5_memory.offset(i)); }
-  Status run_loaded(size_t batch, size_t seq);
-  Status run_t5(const Inputs& in);
-  Status load_source(const Inputs& in);
-  Status generate_loaded(size_t batch, size_t seq, const GenerationOptions& o);
-  void describe_outputs();
-  void set_output(size_t index, const float* data, std::initializer_list<int64_t> shape);
-};
 
 Session::Session(std::unique_ptr<SessionImpl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
@@ -452,10 +408,6 @@ GenerationOptions Session::generation_defaults(std::string_view text) const {
   return o;
 }
 
-namespace {
-
-// Scores from logits as Hugging Face's problem_type reads them: single-label softmax,
-// multi-label independent sigmoids, regression the raw values.
 void label_scores(LabelOutput output, const float* z, size_t n, float* p) {
   switch (output) {
     case LabelOutput::kSoftmax: {
@@ -474,38 +426,42 @@ void label_scores(LabelOutput output, const float* z, size_t n, float* p) {
   }
 }
 
-}  // namespace
+Result<size_t> SessionImpl::encode_texts(const char* what, const std::string_view* texts,
+                                         const std::string_view* pairs, size_t count, TokenOffsets* offsets,
+                                         size_t* lengths) {
+  const Tokenizer* tok = model->tokenizer.get();
+  TERN_CHECK_OR_RETURN(texts != nullptr, Code::kInvalidArgument, "%s: texts is null", what);
+  TERN_CHECK_OR_RETURN(!is_t5(), Code::kInvalidArgument, "%s: this model is an encoder-decoder", what);
+  TERN_CHECK_OR_RETURN(tok != nullptr, Code::kInvalidArgument,
+                       "%s: this model has no tokenizer (convert it with its tokenizer files, or pass token ids)", what);
+  TERN_CHECK_OR_RETURN(count >= 1 && count <= options.max_batch, Code::kInvalidArgument,
+                       "%s: %zu texts, the session was planned for 1..%zu", what, count, options.max_batch);
+  const size_t stride = options.max_seq;
+  size_t seq = 1;
+  for (size_t i = 0; i < count; ++i) {
+    Result<Encoded> e = tok->encode(texts[i], pairs ? &pairs[i] : nullptr, encoder_text_scratch, options.truncate,
+                                    EncodeOutput{buf.ids + i * stride, buf.types + i * stride,
+                                                 offsets ? offsets + i * stride : nullptr, stride});
+    if (!e.ok()) return Status::error(e.status().code(), "text %zu: %s", i, e.status().message());
+    lengths[i] = e.value().length;
+    seq = std::max(seq, lengths[i]);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    pack_row(buf.ids, buf.mask, i, stride, seq, lengths[i], std::max(tok->special().pad, 0));
+    pack_row(buf.types, nullptr, i, stride, seq, lengths[i], 0);
+  }
+  return seq;
+}
 
 Status Session::classify(const std::string_view* texts, const std::string_view* pairs, size_t count) {
   SessionImpl& s = *impl_;
   TERN_CHECK_OR_RETURN(s.is_t5() || s.model->encoder.head == Head::kSequenceClassification, Code::kInvalidArgument,
                        "classify: this model is not a sequence classifier (its head gives %s)",
                        s.model->encoder.head == Head::kEmbedding ? "embeddings" : "token labels");
-  const Tokenizer* tok = s.model->tokenizer.get();
-  TERN_CHECK_OR_RETURN(texts != nullptr, Code::kInvalidArgument, "classify: texts is null");
-  TERN_CHECK_OR_RETURN(!s.is_t5(), Code::kInvalidArgument, "classify: this model is not a classifier");
-  TERN_CHECK_OR_RETURN(tok != nullptr, Code::kInvalidArgument,
-                       "classify: this model has no tokenizer (convert it with its tokenizer files, or "
-                       "pass token ids)");
-  TERN_CHECK_OR_RETURN(count >= 1 && count <= s.options.max_batch, Code::kInvalidArgument,
-                       "classify: %zu texts, the session was planned for 1..%zu", count,
-                       s.options.max_batch);
-  const size_t stride = s.options.max_seq;
   size_t lengths[4096];
-  size_t seq = 1;
-  for (size_t i = 0; i < count; ++i) {
-    Result<Encoded> e = tok->encode(texts[i], pairs ? &pairs[i] : nullptr, s.encoder_text_scratch, s.options.truncate,
-                                    EncodeOutput{s.buf.ids + i * stride, s.buf.types + i * stride, nullptr, stride});
-    if (!e.ok())
-      return Status::error(e.status().code(), "text %zu: %s", i, e.status().message());
-    lengths[i] = e.value().length;
-    seq = std::max(seq, lengths[i]);
-  }
-  for (size_t i = 0; i < count; ++i) {
-    pack_row(s.buf.ids, s.buf.mask, i, stride, seq, lengths[i], std::max(tok->special().pad, 0));
-    pack_row(s.buf.types, nullptr, i, stride, seq, lengths[i], 0);
-  }
-  TERN_RETURN_IF_ERROR(s.run_loaded(count, seq));
+  Result<size_t> seq = s.encode_texts("classify", texts, pairs, count, nullptr, lengths);
+  if (!seq.ok()) return seq.status();
+  TERN_RETURN_IF_ERROR(s.run_loaded(count, seq.value()));
   const EncoderConfig& c = s.model->encoder;
   const size_t C = size_t(c.num_labels);
   for (size_t i = 0; i < count; ++i) label_scores(c.label_output, s.buf.logits + i * C, C, s.buf.probs + i * C);
