@@ -9,10 +9,10 @@ using tern::MemoryPlan;
 TEST_SUITE("memory_plan") {
   TEST_CASE("buffers alive at the same time never overlap; disjoint lifetimes share") {
     MemoryPlan p;
-    int a = p.add(1000, 0, 2);
-    int b = p.add(500, 1, 3);
-    int c = p.add(800, 3, 4);  // after a dies: may reuse a's bytes
-    int d = p.add(100, 0, 4);
+    int a = p.add("buf", 1000, 0, 2);
+    int b = p.add("buf", 500, 1, 3);
+    int c = p.add("buf", 800, 3, 4);  // after a dies: may reuse a's bytes
+    int d = p.add("buf", 100, 0, 4);
     p.plan();
     auto overlap = [&](int x, int y, size_t nx, size_t ny) {
       return p.offset(x) < p.offset(y) + ny && p.offset(y) < p.offset(x) + nx;
@@ -31,16 +31,16 @@ TEST_SUITE("memory_plan") {
     CHECK(tern::product(SIZE_MAX / 2 + 1, 2, 0) == 0);  // saturation never hides an exact zero
     CHECK(tern::product(1000, 1000, 4) == 4000000);
     MemoryPlan fits;
-    fits.add(1000, 0, 1);
+    fits.add("fits", 1000, 0, 1);
     fits.plan();
     CHECK(fits.fits());
     MemoryPlan huge;
-    huge.add(tern::product(SIZE_MAX / 2 + 1, 2), 0, 1);
+    huge.add("huge", tern::product(SIZE_MAX / 2 + 1, 2), 0, 1);
     huge.plan();
     CHECK_FALSE(huge.fits());
     MemoryPlan together;  // each fits, both alive at once do not
-    together.add(SIZE_MAX / 2, 0, 1);
-    together.add(SIZE_MAX / 2, 1, 2);
+    together.add("half", SIZE_MAX / 2, 0, 1);
+    together.add("half", SIZE_MAX / 2, 1, 2);
     together.plan();
     CHECK_FALSE(together.fits());
   }

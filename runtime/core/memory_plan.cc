@@ -1,16 +1,38 @@
 #include "core/memory_plan.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 
 namespace tern {
 
-int MemoryPlan::add(size_t bytes, int first_step, int last_step) {
+int MemoryPlan::add(const char* name, size_t bytes, int first_step, int last_step, bool input) {
   if (bytes > kTooLarge - kArenaAlignment) {  // align_up would wrap
     fits_ = false;
     bytes = 0;
   }
-  buffers_.push_back({align_up(bytes, kArenaAlignment), 0, first_step, last_step});
+  buffers_.push_back({name, align_up(bytes, kArenaAlignment), 0, first_step, last_step, input});
   return static_cast<int>(buffers_.size()) - 1;
+}
+
+std::string MemoryPlan::describe() const {
+  std::vector<const Buffer*> order;
+  for (const Buffer& b : buffers_)
+    if (b.bytes) order.push_back(&b);
+  std::stable_sort(order.begin(), order.end(), [](const Buffer* a, const Buffer* b) { return a->offset < b->offset; });
+  std::string out;
+  char line[160];
+  for (const Buffer* b : order) {
+    std::snprintf(line, sizeof line, "  %-16s %12zu bytes at %12zu, steps %d..%d%s\n", b->name, b->bytes, b->offset,
+                  b->first, b->last, b->input ? " (input)" : "");
+    out += line;
+  }
+  return out;
+}
+
+void MemoryPlan::poison_born(uint8_t* arena, int step) const {
+  for (const Buffer& b : buffers_)
+    if (b.first == step && !b.input && b.bytes) std::memset(arena + b.offset, 0xFF, b.bytes);
 }
 
 size_t MemoryPlan::unshared_bytes() const {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace tern {
@@ -31,8 +32,9 @@ size_t product(size_t a, T... rest) {
 class MemoryPlan {
  public:
   // Returns the buffer's index, used to ask for its offset after plan(). kTooLarge (or any size
-  // whose placement does not fit in size_t) makes the plan not fit().
-  int add(size_t bytes, int first_step, int last_step);
+  // whose placement does not fit in size_t) makes the plan not fit(). `name` (a literal) is for
+  // describe(); an `input` buffer is written by the caller before a run and never poisoned.
+  int add(const char* name, size_t bytes, int first_step, int last_step, bool input = false);
   // Assigns offsets: largest buffers first, each at the lowest aligned offset that does not overlap
   // a placed buffer alive at the same time.
   void plan();
@@ -42,11 +44,18 @@ class MemoryPlan {
   bool fits() const { return fits_; }
   // Sum of all buffer sizes: what the arena would need without sharing.
   size_t unshared_bytes() const;
+  // One line per buffer, by offset: name, bytes, offset, lifetime in steps.
+  std::string describe() const;
+  // Debug: fills every non-input buffer born at `step` with 0xFF bytes (NaN as floats, -1 as
+  // ints), so that reading scratch before writing it shows in the results.
+  void poison_born(uint8_t* arena, int step) const;
 
  private:
   struct Buffer {
+    const char* name;
     size_t bytes, offset;
     int first, last;
+    bool input;
   };
   std::vector<Buffer> buffers_;
   size_t total_ = 0;

@@ -114,31 +114,29 @@ EncoderPlan plan_encoder(const EncoderConfig& c, size_t B, size_t T, bool keep_h
   p.keep_attentions = keep_attentions;
   const size_t H = size_t(c.hidden_size), I = size_t(c.intermediate_size), L = size_t(c.num_layers);
   const size_t E = size_t(c.embedding_size), heads = size_t(c.num_heads), BT = B * T, f = sizeof(float);
-  // Steps: 0 embed (and project) | per layer: 1 pre-norm, 2 qkv, 3 attention, 4 out proj,
-  // 5 residual+norm, 6 pre-norm, 7 ffn in, 8 ffn out, 9 residual+norm | 10 pooler or pooling,
-  // 11 classifier, 12 probabilities. Buffers live within a layer's steps are reused by every layer.
-  const int kEnd = 12;
+  // Steps (EncoderStep): buffers live within a layer's steps are reused by every layer.
+  const int kEnd = kScores;
   // Rows the classifier reads: one per text, or every token.
   const size_t label_rows = c.head == Head::kTokenClassification ? BT : B;
   MemoryPlan& m = p.memory;
-  p.ids = m.add(product(BT, 4), 0, kEnd);
-  p.mask = m.add(product(BT, 4), 0, kEnd);
-  p.types = m.add(product(BT, 4), 0, kEnd);
-  p.hidden = m.add(product(keep_hidden ? L + 1 : 1, BT, H, f), 0, kEnd);
-  p.embedded = m.add(E != H ? product(BT, E, f) : 0, 0, 0);
-  p.attentions = m.add(keep_attentions ? product(L, B, heads, T, T, f) : 0, 0, kEnd);
-  p.scores = m.add(product(threads, attention_scratch_floats(T, T, H / heads), f), 3, 3);
-  p.normed = m.add(c.norm_first ? product(BT, H, f) : 0, 1, 7);
-  p.qkv = m.add(product(BT, 3, H, f), 2, 3);
-  p.ctx = m.add(product(BT, H, f), 3, 4);
-  p.tmp = m.add(product(BT, H, f), 4, 9);
-  p.ffn = m.add(product(BT, I, f), 7, 8);
+  p.ids = m.add("ids", product(BT, 4), 0, kEnd, true);
+  p.mask = m.add("mask", product(BT, 4), 0, kEnd, true);
+  p.types = m.add("types", product(BT, 4), 0, kEnd, true);
+  p.hidden = m.add("hidden", product(keep_hidden ? L + 1 : 1, BT, H, f), 0, kEnd);
+  p.embedded = m.add("embedded", E != H ? product(BT, E, f) : 0, kEmbed, kEmbed);
+  p.attentions = m.add("attentions", keep_attentions ? product(L, B, heads, T, T, f) : 0, 0, kEnd);
+  p.scores = m.add("scores", product(threads, attention_scratch_floats(T, T, H / heads), f), kAttend, kAttend);
+  p.normed = m.add("normed", c.norm_first ? product(BT, H, f) : 0, kPreNorm, kFfnIn);
+  p.qkv = m.add("qkv", product(BT, 3, H, f), kQkv, kAttend);
+  p.ctx = m.add("ctx", product(BT, H, f), kAttend, kOutProj);
+  p.tmp = m.add("tmp", product(BT, H, f), kOutProj, kFfnNorm);
+  p.ffn = m.add("ffn", product(BT, I, f), kFfnIn, kFfnOut);
   p.act_q_stride = (std::max({H, I, E}) + 3) / 4 * 4;
-  p.act_q = m.add(product(BT, p.act_q_stride), 0, 11);
-  p.act_scale = m.add(product(BT, f), 0, 11);
-  p.pooled = m.add(product(B, H, f), 10, kEnd);
-  p.logits = m.add(product(label_rows, c.num_labels, f), 11, kEnd);
-  p.probs = m.add(product(label_rows, c.num_labels, f), 12, kEnd);
+  p.act_q = m.add("act_q", product(BT, p.act_q_stride), kEmbed, kClassify);
+  p.act_scale = m.add("act_scale", product(BT, f), kEmbed, kClassify);
+  p.pooled = m.add("pooled", product(B, H, f), kPool, kEnd);
+  p.logits = m.add("logits", product(label_rows, c.num_labels, f), kClassify, kEnd);
+  p.probs = m.add("probs", product(label_rows, c.num_labels, f), kScores, kEnd);
   m.plan();
   return p;
 }
@@ -146,7 +144,7 @@ EncoderPlan plan_encoder(const EncoderConfig& c, size_t B, size_t T, bool keep_h
 EncoderBuffers resolve_buffers(const EncoderPlan& p, uint8_t* arena) {
   auto f = [&](int i) { return reinterpret_cast<float*>(arena + p.memory.offset(i)); };
   auto n = [&](int i) { return reinterpret_cast<int32_t*>(arena + p.memory.offset(i)); };
-  return EncoderBuffers{n(p.ids),    n(p.mask),   n(p.types),  f(p.hidden), f(p.embedded), f(p.attentions),
+  return EncoderBuffers{arena, n(p.ids),    n(p.mask),   n(p.types),  f(p.hidden), f(p.embedded), f(p.attentions),
                         f(p.scores), f(p.qkv),    f(p.ctx),    f(p.tmp),    f(p.normed),   f(p.ffn),
                         f(p.pooled), f(p.logits), f(p.probs)};
 }
@@ -262,9 +260,16 @@ void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContex
   const size_t heads = size_t(c.num_heads), head_dim = H / heads, L = size_t(c.num_layers);
   const float eps = c.layer_norm_eps;
   const Epilogue act = epilogue_of(c.activation);
+  // Debug (SessionOptions::poison_scratch): each step's new buffers start as NaN.
+  auto born = [&](std::initializer_list<EncoderStep> steps) {
+    if (ctx.poison)
+      for (EncoderStep step : steps) plan.memory.poison_born(buf.arena, step);
+  };
   float* x = buf.hidden;
+  born({kEmbed});
   embed(c, w, ctx, buf, batch, seq, x);
   for (size_t l = 0; l < L; ++l) {
+    born({kPreNorm, kQkv, kAttend, kOutProj, kAttnNorm, kFfnPreNorm, kFfnIn, kFfnOut, kFfnNorm});
     // ALBERT shares weights: layer l runs group l * groups / layers (one group per layer otherwise).
     const EncoderLayer& W = w.layers[l * w.layers.size() / L];
     float* in = plan.keep_hidden ? buf.hidden + l * M * H : x;
@@ -294,6 +299,7 @@ void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContex
   }
   float* last = plan.keep_hidden ? buf.hidden + L * M * H : x;
   if (c.final_norm) layer_norm(ctx, last, nullptr, M, H, w.final_norm, eps, last);
+  born({kPool, kClassify});
   run_head(c, w, ctx, buf, batch, seq, last);
 }
 

@@ -38,6 +38,23 @@ struct EncoderWeights {
 // Reads the config from the blob and finds every tensor, checking each shape against the config.
 Status bind_encoder(const Blob& blob, EncoderConfig* config, EncoderWeights* weights);
 
+// The steps of one encoder run, the lifetimes of its arena plan. Steps 1..9 repeat for each layer.
+enum EncoderStep : int {
+  kEmbed = 0,      // embeddings (and their projection)
+  kPreNorm,        // pre-norm layers: norm before attention
+  kQkv,            // q, k, v projections
+  kAttend,         // attention
+  kOutProj,        // attention output projection
+  kAttnNorm,       // residual + norm
+  kFfnPreNorm,     // pre-norm layers: norm before the feed-forward
+  kFfnIn,          // feed-forward in (+ activation)
+  kFfnOut,         // feed-forward out
+  kFfnNorm,        // residual + norm
+  kPool,           // pooler, or pooling (embedding head)
+  kClassify,       // classifier
+  kScores,         // label scores (session)
+};
+
 // Arena layout of one encoder run for at most max_batch x max_seq tokens.
 struct EncoderPlan {
   size_t max_batch = 0, max_seq = 0;
@@ -59,6 +76,7 @@ EncoderPlan plan_encoder(const EncoderConfig& config, size_t max_batch, size_t m
 
 // Pointers into the arena for one run, resolved from the plan.
 struct EncoderBuffers {
+  uint8_t* arena;  // the base the plan's offsets count from
   int32_t *ids, *mask, *types;
   float *hidden, *embedded, *attentions, *scores, *qkv, *ctx, *tmp, *normed, *ffn, *pooled, *logits, *probs;
 };

@@ -120,25 +120,25 @@ T5Plan plan_t5(const T5Config& c, size_t B, size_t S, size_t P, size_t beams, bo
   const size_t Ld = size_t(c.num_decoder_layers), f = sizeof(float);
   const size_t work = std::max(B * S, p.rows), ffn = c.gated ? product(2, F) : F;
   // Steps: 0 encoder, 1 decoding, 2 results.
-  p.src_ids = m->add(product(B, S, 4), 0, 2);
-  p.src_mask = m->add(product(B, S, 4), 0, 2);
-  p.enc_hidden = m->add(product(keep_hidden ? Le + 1 : 1, B, S, D, f), 0, 2);
-  p.enc_bias = m->add(product(H, S, S, f), 0, 0);
-  p.qkv = m->add(product(work, 3, inner, f), 0, 1);
-  p.ctx = m->add(product(work, inner, f), 0, 1);
-  p.tmp = m->add(product(work, D, f), 0, 1);
-  p.normed = m->add(product(work, D, f), 0, 1);
-  p.ffn = m->add(product(work, ffn, f), 0, 1);
-  p.scores = m->add(product(threads, attention_scratch_floats(std::max(S, P), std::max(S, P), size_t(c.d_kv)), f), 0, 1);
-  p.cross_kv = m->add(product(Ld, B, S, 2, inner, f), 0, 1);
-  p.self_kv = m->add(product(Ld, p.rows, P, 2, inner, f), 1, 1);
-  p.kv_swap = m->add(beams > 1 ? product(p.rows, P, 2, inner, f) : 0, 1, 1);
-  p.dec_bias = m->add(product(H, P, P, f), 0, 2);  // filled at creation, read by every decoder step
-  p.dec_hidden = m->add(product(p.rows, D, f), 1, 1);
-  p.logits = m->add(product(p.rows, V, f), 1, 2);
+  p.src_ids = m->add("src_ids", product(B, S, 4), 0, 2, true);
+  p.src_mask = m->add("src_mask", product(B, S, 4), 0, 2, true);
+  p.enc_hidden = m->add("enc_hidden", product(keep_hidden ? Le + 1 : 1, B, S, D, f), 0, 2);
+  p.enc_bias = m->add("enc_bias", product(H, S, S, f), 0, 0);
+  p.qkv = m->add("qkv", product(work, 3, inner, f), 0, 1);
+  p.ctx = m->add("ctx", product(work, inner, f), 0, 1);
+  p.tmp = m->add("tmp", product(work, D, f), 0, 1);
+  p.normed = m->add("normed", product(work, D, f), 0, 1);
+  p.ffn = m->add("ffn", product(work, ffn, f), 0, 1);
+  p.scores = m->add("scores", product(threads, attention_scratch_floats(std::max(S, P), std::max(S, P), size_t(c.d_kv)), f), 0, 1);
+  p.cross_kv = m->add("cross_kv", product(Ld, B, S, 2, inner, f), 0, 1);
+  p.self_kv = m->add("self_kv", product(Ld, p.rows, P, 2, inner, f), 1, 1);
+  p.kv_swap = m->add("kv_swap", beams > 1 ? product(p.rows, P, 2, inner, f) : 0, 1, 1);
+  p.dec_bias = m->add("dec_bias", product(H, P, P, f), 0, 2, true);  // filled at creation, read by every decoder step
+  p.dec_hidden = m->add("dec_hidden", product(p.rows, D, f), 1, 1);
+  p.logits = m->add("logits", product(p.rows, V, f), 1, 2);
   p.act_q_stride = (std::max({D, inner, F}) + 3) / 4 * 4;  // meaningless only in a plan that does not fit
-  p.act_q = m->add(product(work, p.act_q_stride), 0, 1);
-  p.act_scale = m->add(product(work, f), 0, 1);
+  p.act_q = m->add("act_q", product(work, p.act_q_stride), 0, 1);
+  p.act_scale = m->add("act_scale", product(work, f), 0, 1);
   return p;
 }
 

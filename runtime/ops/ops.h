@@ -23,6 +23,7 @@ struct OpContext {
   float* act_scale = nullptr;    // [max_rows]
   size_t act_q_stride = 0;       // >= round_up(largest K, 4)
   size_t threads = 1;            // threads in `pool`; attention scratch is planned per thread
+  bool poison = false;           // SessionOptions::poison_scratch
 };
 
 struct Linear {

@@ -104,16 +104,16 @@ GeneratorPlan plan_generator(size_t batch, size_t beams, size_t positions, size_
   p.positions = positions;
   p.vocab = vocab;
   const size_t rows = batch * beams;
-  p.seqs = m->add(product(rows, positions, 4), step, step + 1);
-  p.next_seqs = m->add(product(rows, positions, 4), step, step);
-  p.scores = m->add(product(rows, 4), step, step);
-  p.cand = m->add(product(batch, 2, beams, 12), step, step);
-  p.hyps = m->add(product(batch, beams + 1, positions, 4), step, step + 1);
-  p.hyp_info = m->add(add_size(product(batch, beams + 1, sizeof(Hyp)), product(batch, 8)), step, step + 1);
-  p.from = m->add(product(rows, 4), step, step);
-  p.results = m->add(product(rows, positions, 4), step, step + 1);
-  p.result_scores = m->add(product(rows, 4), step, step + 1);
-  p.sort = m->add(product(vocab, 4), step, step);
+  p.seqs = m->add("seqs", product(rows, positions, 4), step, step + 1);
+  p.next_seqs = m->add("next_seqs", product(rows, positions, 4), step, step);
+  p.scores = m->add("scores", product(rows, 4), step, step);
+  p.cand = m->add("cand", product(batch, 2, beams, 12), step, step);
+  p.hyps = m->add("hyps", product(batch, beams + 1, positions, 4), step, step + 1);
+  p.hyp_info = m->add("hyp_info", add_size(product(batch, beams + 1, sizeof(Hyp)), product(batch, 8)), step, step + 1);
+  p.from = m->add("from", product(rows, 4), step, step);
+  p.results = m->add("results", product(rows, positions, 4), step, step + 1);
+  p.result_scores = m->add("result_scores", product(rows, 4), step, step + 1);
+  p.sort = m->add("sort", product(vocab, 4), step, step);
   return p;
 }
 

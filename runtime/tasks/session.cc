@@ -57,12 +57,12 @@ void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s
   const size_t P = o.max_new_tokens + 1, B = o.max_batch;
   s->t5 = plan_t5(c, B, o.max_seq, P, o.max_beams, o.output_hidden_states, o.threads, &s->t5_memory);
   s->gen = plan_generator(B, o.max_beams, P, size_t(c.vocab_size), 1, &s->t5_memory);
-  s->dec_ids = s->t5_memory.add(product(B, P, 4), 1, 2);
-  s->dec_mask = s->t5_memory.add(product(B, P, 4), 1, 2);
-  s->dec_logits = s->t5_memory.add(product(B, P, c.vocab_size, 4), 1, 2);
-  s->dec_hidden = s->t5_memory.add(o.output_hidden_states ? product(c.num_decoder_layers + 1, B, P, c.d_model, 4) : 0, 1, 2);
+  s->dec_ids = s->t5_memory.add("dec_ids", product(B, P, 4), 1, 2, true);
+  s->dec_mask = s->t5_memory.add("dec_mask", product(B, P, 4), 1, 2, true);
+  s->dec_logits = s->t5_memory.add("dec_logits", product(B, P, c.vocab_size, 4), 1, 2);
+  s->dec_hidden = s->t5_memory.add("dec_hidden", o.output_hidden_states ? product(c.num_decoder_layers + 1, B, P, c.d_model, 4) : 0, 1, 2);
   // Texts stream through the tokenizer's window, so its size does not depend on max_seq.
-  s->text_scratch = s->t5_memory.add(m.tokenizer ? m.tokenizer->scratch_bytes() : 0, 0, 0);
+  s->text_scratch = s->t5_memory.add("text_scratch", m.tokenizer ? m.tokenizer->scratch_bytes() : 0, 0, 0);
   s->t5_memory.plan();
 }
 
@@ -156,6 +156,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
     s->ctx.act_q_stride = s->plan.act_q_stride;
     s->encoder_text_scratch = s->arena + text_offset;
   }
+  s->ctx.poison = o.poison_scratch;
   s->ctx.threads = o.threads;
   if (o.threads > 1) {
     s->ctx.pool = pthreadpool_create(o.threads);
@@ -288,6 +289,7 @@ Status Session::run(const Inputs& in) {
 Status SessionImpl::load_source(const Inputs& in) {
   TERN_RETURN_IF_ERROR(load_ids("input_ids", in.input_ids, in.attention_mask, in.batch * in.seq, in.seq,
                                 model->t5.vocab_size, t5buf.src_ids, t5buf.src_mask));
+  poison_born(0);
   run_t5_encoder(model->t5, model->t5_weights, ctx, t5, t5buf, in.batch, in.seq);
   src_len = in.seq;
   return Status();
@@ -314,6 +316,7 @@ Status SessionImpl::run_t5(const Inputs& in) {
   float* hidden = options.output_hidden_states ? t5_at<float>(dec_hidden) : nullptr;
   TERN_RETURN_IF_ERROR(load_ids("decoder_input_ids", in.decoder_input_ids, in.decoder_attention_mask,
                                 in.batch * T, T, c.vocab_size, ids, mask));
+  poison_born(1);
   int32_t step_ids[4096];
   for (size_t pos = 0; pos < T; ++pos) {
     for (size_t b = 0; b < in.batch; ++b) step_ids[b] = ids[b * T + pos];
@@ -346,7 +349,9 @@ void t5_reorder(void* self, const int32_t* from, size_t rows, size_t positions) 
 
 Status SessionImpl::generate_loaded(size_t batch, size_t seq, const GenerationOptions& o) {
   TERN_RETURN_IF_ERROR(check_generation_options(o, gen));
+  poison_born(0);
   run_t5_encoder(model->t5, model->t5_weights, ctx, t5, t5buf, batch, seq);
+  poison_born(1);
   src_len = seq;
   beams_now = size_t(o.num_beams);
   const T5Config& c = model->t5;

@@ -57,6 +57,10 @@ struct SessionImpl {
   Result<size_t> encode_texts(const char* what, const std::string_view* texts, const std::string_view* pairs,
                               size_t count, TokenOffsets* offsets, size_t* lengths);
   void describe_outputs();
+  // SessionOptions::poison_scratch: T5's buffers born at `step` (0 encoding, 1 decoding) as NaN.
+  void poison_born(int step) const {
+    if (options.poison_scratch) t5_memory.poison_born(arena, step);
+  }
   void set_output(size_t index, const float* data, std::initializer_list<int64_t> shape);
 };
 

@@ -32,6 +32,9 @@ struct SessionOptions {
   // creation, when tern is built with it (TERN_WITH_XNNPACK). Each packs its own copy of its
   // weights, outside the arena: Session::xnnpack_bytes(). false: tern's own float kernels.
   bool xnnpack = true;
+  // Debug: fill each scratch buffer with NaN as it is born (its first step in the arena plan), so
+  // that any read of memory not written in this run shows in the outputs. Slower; for tests.
+  bool poison_scratch = false;
 };
 
 // Token ids in, as Hugging Face's forward takes them. Row-major [batch, seq].
