@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -27,6 +28,9 @@ using TensorMap = std::map<std::string, SourceTensor>;
 // One file: .safetensors, or a torch pickle (zip format or legacy torch.save format).
 TensorMap read_safetensors(const std::string& path);
 TensorMap read_torch_file(const std::string& path);
+// The same from bytes already at hand (the fuzz targets' entry points); `what` names them in errors.
+TensorMap read_safetensors(std::istream& in, const std::string& what);
+TensorMap read_torch_bytes(const std::vector<uint8_t>& bytes, const std::string& what);
 // A file of either kind, chosen by content.
 TensorMap read_weights_file(const std::string& path);
 // A directory: model.safetensors, model.safetensors.index.json (shards), pytorch_model.bin or

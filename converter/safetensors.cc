@@ -60,6 +60,10 @@ int64_t dtype_size(const std::string& dtype) {
 TensorMap read_safetensors(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw ConvertError(path + ": cannot open");
+  return read_safetensors(f, path);
+}
+
+TensorMap read_safetensors(std::istream& f, const std::string& path) {
   f.seekg(0, std::ios::end);
   const uint64_t file_size = uint64_t(f.tellg());
   f.seekg(0);

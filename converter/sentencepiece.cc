@@ -134,13 +134,19 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64
     notes->push_back("no spiece.model in " + dir + ": the model will take token ids only");
     return nullptr;
   }
+  return sentencepiece_tokenizer(read_text_file(path), read_json(dir + "/tokenizer_config.json", true),
+                                 vocab_limit, dir);
+}
+
+std::unique_ptr<fb::TokenizerT> sentencepiece_tokenizer(const std::string& bytes, const nlohmann::json& cfg,
+                                                        int64_t vocab_limit, const std::string& dir) {
+  const std::string path = dir + "/spiece.model";
   auto sp = std::make_unique<fb::SentencePieceT>();
   // proto2 defaults of NormalizerSpec and TrainerSpec.
   sp->add_dummy_prefix = sp->remove_extra_whitespaces = sp->escape_whitespaces = true;
   sp->unk_id = 0;
   sp->eos_id = 2;
   sp->pad_id = -1;
-  const std::string bytes = read_text_file(path);  // Wire points into it
   Wire w(bytes, path);
   while (!w.done()) {
     uint32_t f, t;
@@ -158,7 +164,6 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64
 
   // Hugging Face's T5Tokenizer: extra ids after the pieces (<extra_id_0> is the last id), added
   // tokens matched verbatim before SentencePiece runs.
-  const nlohmann::json cfg = read_json(dir + "/tokenizer_config.json", true);
   sp->legacy = !(cfg.contains("legacy") && cfg["legacy"] == false);
   // Checked before anything is built from it: 2e9 extra ids used to be allocated one by one, and
   // pieces + extra_ids overflowed int at INT_MAX.

@@ -542,8 +542,9 @@ TensorMap read_legacy(const std::vector<uint8_t>& f, const std::string& path) {
 
 }  // namespace
 
-TensorMap read_torch_file(const std::string& path) {
-  std::vector<uint8_t> f = read_all(path);
+TensorMap read_torch_file(const std::string& path) { return read_torch_bytes(read_all(path), path); }
+
+TensorMap read_torch_bytes(const std::vector<uint8_t>& f, const std::string& path) {
   if (f.size() >= 4 && le(f.data(), 4) == 0x04034b50) return read_zip(f, path);
   if (f.size() >= 2 && f[0] == 0x80) return read_legacy(f, path);
   throw ConvertError(path + ": neither a torch zip checkpoint nor a legacy torch.save file");
