@@ -1,5 +1,6 @@
 #include "model_spec.h"
 
+#include <algorithm>
 #include <set>
 
 namespace tern::convert {
@@ -132,6 +133,15 @@ void check_positive(const nlohmann::json& c, std::initializer_list<const char*> 
     if (get_int(c, k) <= 0) throw ConvertError(std::string("config: '") + k + "' must be positive");
 }
 
+// How many labels the config names (id2label's entries, else num_labels), without naming them:
+// the classifier's shape is checked against this count first, and only a count that matched a
+// tensor of the checkpoint gets its names (num_labels comes from the file: 2^31 - 1 names were 64 GB).
+int label_count(const nlohmann::json& c, int fallback_count) {
+  if (c.contains("id2label") && c["id2label"].is_object() && !c["id2label"].empty())
+    return int(c["id2label"].size());
+  return std::max(0, get_int(c, "num_labels", fallback_count));
+}
+
 // id2label {"0": "neg", "1": "pos"} -> names by id; else num_labels generic names.
 std::vector<std::string> labels_of(const nlohmann::json& c, int fallback_count) {
   std::vector<std::string> labels;
@@ -205,8 +215,7 @@ ModelSpec bert_spec(const nlohmann::json& c, TensorMap& src) {
   e.pad_token_id = get_int(c, "pad_token_id", 0);
   if (e.hidden_size % e.num_heads)
     throw ConvertError("config: num_attention_heads does not divide hidden_size");
-  spec.labels = labels_of(c, 2);
-  e.num_labels = int(spec.labels.size());
+  e.num_labels = label_count(c, 2);
   const int64_t H = e.hidden_size, I = e.intermediate_size;
 
   SpecBuilder b(src, spec);
@@ -228,6 +237,7 @@ ModelSpec bert_spec(const nlohmann::json& c, TensorMap& src) {
   b.linear("pooler", {"bert.pooler.dense"}, H, H);
   b.linear("classifier", {"classifier"}, e.num_labels, H);
   b.finish();
+  spec.labels = labels_of(c, 2);  // e.num_labels names, now that the classifier has them
   return spec;
 }
 
@@ -252,8 +262,7 @@ ModelSpec torch_encoder_spec(const nlohmann::json& c, TensorMap& src) {
   e.norm_first = c.value("norm_first", false);
   e.pad_token_id = get_int(c, "pad_token_id", 0);
   if (e.hidden_size % e.num_heads) throw ConvertError("config: nhead does not divide d_model");
-  spec.labels = labels_of(c, 2);
-  e.num_labels = int(spec.labels.size());
+  e.num_labels = label_count(c, 2);
   e.final_norm = src.count("encoder.norm.weight") > 0;
   const int64_t H = e.hidden_size, I = e.intermediate_size;
 
@@ -271,6 +280,7 @@ ModelSpec torch_encoder_spec(const nlohmann::json& c, TensorMap& src) {
   if (e.final_norm) b.norm("final_norm", "encoder.norm", H);
   b.linear("classifier", {"head"}, e.num_labels, H);
   b.finish();
+  spec.labels = labels_of(c, 2);  // e.num_labels names, now that the classifier has them
   return spec;
 }
 
