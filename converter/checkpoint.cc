@@ -36,11 +36,22 @@ MappedFile::MappedFile(const std::string& path) {
   data_ = static_cast<uint8_t*>(addr);
 }
 
+std::shared_ptr<const MappedFile> MappedFile::copy_of(const uint8_t* data, size_t size) {
+  std::shared_ptr<MappedFile> f(new MappedFile());
+  f->mapped_ = false;
+  f->size_ = size;
+  f->data_ = new uint8_t[size ? size : 1];
+  if (size) std::memcpy(f->data_, data, size);
+  return f;
+}
+
 MappedFile::~MappedFile() {
-  if (data_) munmap(data_, size_);
+  if (!mapped_) delete[] data_;
+  else if (data_) munmap(data_, size_);
 }
 
 void MappedFile::release(const uint8_t* p, size_t bytes) const {
+  if (!mapped_) return;  // MADV_DONTNEED would zero a heap copy's pages
   static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
   const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;

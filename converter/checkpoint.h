@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -23,6 +24,8 @@ struct ConvertError : std::runtime_error {
 class MappedFile {
  public:
   explicit MappedFile(const std::string& path);  // throws ConvertError
+  // A copy of bytes already in memory, read as a mapped file is (the fuzz targets' entry point).
+  static std::shared_ptr<const MappedFile> copy_of(const uint8_t* data, size_t size);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -33,8 +36,10 @@ class MappedFile {
   void release(const uint8_t* p, size_t bytes) const;
 
  private:
+  MappedFile() = default;
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  bool mapped_ = true;  // false: data_ is a heap copy (copy_of)
 };
 
 // One checkpoint tensor, not yet decoded: its elements stay in the mapped file until read() is

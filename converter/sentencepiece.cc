@@ -126,15 +126,15 @@ void read_normalizer(const std::string& msg, const std::string& what, fb::Senten
   }
 }
 
-// The ModelProto's pieces, normalizer and special piece ids, and the piece index.
-std::unique_ptr<fb::SentencePieceT> read_model_proto(const std::string& path) {
+// The ModelProto's pieces, normalizer and special piece ids, and the piece index; `path` names the
+// bytes in errors.
+std::unique_ptr<fb::SentencePieceT> read_model_proto(const std::string& bytes, const std::string& path) {
   auto sp = std::make_unique<fb::SentencePieceT>();
   // proto2 defaults of NormalizerSpec and TrainerSpec.
   sp->add_dummy_prefix = sp->remove_extra_whitespaces = sp->escape_whitespaces = true;
   sp->unk_id = 0;
   sp->eos_id = 2;
   sp->pad_id = -1;
-  const std::string bytes = read_text_file(path);  // Wire points into it
   Wire w(bytes, path);
   while (!w.done()) {
     uint32_t f, t;
@@ -170,14 +170,20 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64
     notes->push_back("no spiece.model in " + dir + ": the model will take token ids only");
     return nullptr;
   }
-  auto sp = read_model_proto(path);
+  return sentencepiece_tokenizer(read_text_file(path), read_json(dir + "/tokenizer_config.json", true), vocab_limit,
+                                 dir);
+}
+
+std::unique_ptr<fb::TokenizerT> sentencepiece_tokenizer(const std::string& model_bytes, const nlohmann::json& cfg_json,
+                                                        int64_t vocab_limit, const std::string& dir) {
+  const std::string path = dir + "/spiece.model";
+  auto sp = read_model_proto(model_bytes, path);
   const int pieces = int(sp->pieces.size());
   if (sp->eos_id < 0) throw ConvertError(path + ": T5Tokenizer needs an eos piece");
 
   // Hugging Face's T5Tokenizer: extra ids after the pieces (<extra_id_0> is the last id), added
   // tokens matched verbatim before SentencePiece runs.
   const std::string cfg_path = dir + "/tokenizer_config.json";
-  const nlohmann::json cfg_json = read_json(cfg_path, true);
   const JsonFields cfg(cfg_json, cfg_path);
   sp->legacy = cfg.boolean_or("legacy", true);
   // Checked before anything is built from it: 2e9 extra ids used to be allocated one by one, and
@@ -231,7 +237,7 @@ std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64
 std::unique_ptr<fb::TokenizerT> read_bert_family_sentencepiece(const std::string& dir, const std::string& file,
                                                                const std::string& cls, int64_t vocab_limit) {
   const std::string path = dir + "/" + file;
-  auto sp = read_model_proto(path);
+  auto sp = read_model_proto(read_text_file(path), path);
   const int64_t pieces = int64_t(sp->pieces.size());
   const nlohmann::json cfg = read_json(dir + "/tokenizer_config.json", true);
   const nlohmann::json special_map = read_json(dir + "/special_tokens_map.json", true);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vect
 // spiece.model. Pieces plus extra ids must fit in `vocab_limit` (the model's vocab_size).
 std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64_t vocab_limit,
                                                    std::vector<std::string>* notes);
+// The same from spiece.model's bytes and tokenizer_config.json's content (an empty object when
+// there is none); `dir` only names the files in errors.
+std::unique_ptr<fb::TokenizerT> sentencepiece_tokenizer(const std::string& model_bytes,
+                                                        const nlohmann::json& tokenizer_config,
+                                                        int64_t vocab_limit, const std::string& dir);
 
 // The special-token template of the Hugging Face tokenizer classes the families use, written into
 // the blob so that the runtime has none per architecture: BERT-like ([CLS] a [SEP] b [SEP], type ids

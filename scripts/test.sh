@@ -57,3 +57,10 @@ if [ "${TERN_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-tsan -j2 --target tern_tests tern_convert
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -j2 --output-on-failure --no-tests=error -R '^concurrency$')
 fi
+
+# Every libFuzzer target of tests/fuzz for a while on its corpus, clang with ASan + UBSan
+# (scripts/fuzz.sh; TERN_SKIP_FUZZ=1 skips it, TERN_FUZZ_SECONDS sets the time per target).
+if [ "${TERN_SKIP_FUZZ:-0}" != 1 ]; then
+  job "fuzz: each target for ${TERN_FUZZ_SECONDS:-30} s (build-fuzz/)"
+  scripts/fuzz.sh all "${TERN_FUZZ_SECONDS:-30}"
+fi

@@ -11,8 +11,14 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "checkpoint.h"
+#include "json_fields.h"
+#include "model_spec.h"
 #include "test_util.h"
 
 using namespace tern::test;
@@ -145,6 +151,41 @@ std::vector<uint8_t> bytes_of(const std::string& s) { return std::vector<uint8_t
 }  // namespace
 
 TEST_SUITE("checkpoint_fuzz") {
+  // Seen while writing tests/fuzz/config_fuzz.cc, where this config is a timeout: the label names
+  // were made from num_labels before the classifier's shape was checked, 2^31 - 1 strings (64 GB).
+  TEST_CASE("a config's num_labels of 2^31 - 1 is refused, not 2^31 - 1 label names") {
+    nlohmann::json config = tc::read_json(data("bert_small/ckpt_safetensors/config.json"));
+    config.erase("id2label");
+    config.erase("label2id");
+    config["num_labels"] = 2147483647;
+    tc::TensorMap tensors = tc::read_checkpoint(data("bert_small/ckpt_safetensors"));
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && UINTPTR_MAX > 0xffffffffu
+    // 1 GiB more address space than now: the names overran it in a second (std::bad_alloc). The
+    // sanitizers reserve terabytes of shadow address space, so there the limit cannot be set.
+    std::ifstream statm("/proc/self/statm");
+    uint64_t pages = 0;
+    statm >> pages;
+    struct rlimit old_limit;
+    REQUIRE(getrlimit(RLIMIT_AS, &old_limit) == 0);
+    struct rlimit limit = old_limit;
+    limit.rlim_cur = pages * uint64_t(sysconf(_SC_PAGESIZE)) + (uint64_t(1) << 30);
+    REQUIRE(setrlimit(RLIMIT_AS, &limit) == 0);
+#endif
+    std::string error;
+    try {
+      tc::encoder_spec(tc::JsonFields(config, "config.json"), tensors, data("bert_small/ckpt_safetensors"));
+    } catch (const tc::ConvertError& e) {
+      error = e.what();
+    } catch (const std::bad_alloc&) {
+      error = "std::bad_alloc";
+    }
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && UINTPTR_MAX > 0xffffffffu
+    REQUIRE(setrlimit(RLIMIT_AS, &old_limit) == 0);
+#endif
+    // num_labels is bounded before anything is made from it (the runtime's limit, 2^20).
+    CHECK_MESSAGE(error.find("'num_labels' is 2147483647") != std::string::npos, error);
+  }
+
   TEST_CASE("a safetensors header length whose first byte is 0x80 is not taken for a pickle") {
     std::vector<uint8_t> bytes = read_file(data("bert_small/ckpt_safetensors/model.safetensors"));
     uint64_t len = 0;

@@ -8,6 +8,10 @@ namespace tern::cli {
 Status read_npy(const std::string& path, NpyArray* out) {
   std::ifstream f(path, std::ios::binary);
   TERN_CHECK_OR_RETURN(f.good(), Code::kIo, "%s: cannot open", path.c_str());
+  return read_npy(f, path, out);
+}
+
+Status read_npy(std::istream& f, const std::string& path, NpyArray* out) {
   char magic[8];
   TERN_CHECK_OR_RETURN(f.read(magic, 8) && std::memcmp(magic, "\x93NUMPY", 6) == 0,
                        Code::kInvalidArgument, "%s: not a .npy file", path.c_str());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct NpyArray {
 };
 
 Status read_npy(const std::string& path, NpyArray* out);
+// The same from a stream (a fuzz target's bytes); `what` names it in errors.
+Status read_npy(std::istream& in, const std::string& what, NpyArray* out);
 Status write_npy_f32(const std::string& path, const std::vector<int64_t>& shape, const float* data);
 Status write_npy_i64(const std::string& path, const std::vector<int64_t>& shape, const int64_t* data);
 
