@@ -41,6 +41,31 @@ int64_t json_id_key(const std::string& key, const std::string& what, int64_t lo,
   return id;
 }
 
+std::string json_string(const nlohmann::json& v, const std::string& what) {
+  if (!v.is_string()) throw ConvertError(what + " is " + v.dump() + ", must be a string");
+  return v.get<std::string>();
+}
+
+bool json_bool(const nlohmann::json& v, const std::string& what) {
+  if (!v.is_boolean()) throw ConvertError(what + " is " + v.dump() + ", must be true or false");
+  return v.get<bool>();
+}
+
+float json_float(const nlohmann::json& v, const std::string& what) {
+  // Finite as a double and as the float the blob stores, as number_or.
+  const double d = v.is_number() ? v.get<double>() : NAN;
+  if (!std::isfinite(d) || !std::isfinite(float(d)))
+    throw ConvertError(what + " is " + v.dump() + ", must be a finite number");
+  return float(d);
+}
+
+const nlohmann::json& json_array(const nlohmann::json& v, const std::string& what, bool optional) {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  if (optional && v.is_null()) return kEmpty;
+  if (!v.is_array()) throw ConvertError(what + " is " + v.dump().substr(0, 80) + ", must be an array");
+  return v;
+}
+
 bool any_finite(float) { return true; }
 bool positive(float v) { return v > 0; }
 

@@ -58,6 +58,14 @@ class JsonFields {
   std::string where_;
 };
 
+// An array element or other value that is no object field: a string, a boolean, a number finite as
+// a float; otherwise throws ConvertError "<what> is <v>, must be ...".
+std::string json_string(const nlohmann::json& v, const std::string& what);
+bool json_bool(const nlohmann::json& v, const std::string& what);
+float json_float(const nlohmann::json& v, const std::string& what);
+// An array (or null/absent: empty, when `optional`); throws when it is something else.
+const nlohmann::json& json_array(const nlohmann::json& v, const std::string& what, bool optional = false);
+
 // An object key that is a decimal id ("32099" in added_tokens_decoder, "0" in id2label), in
 // [lo, hi]; `what` names the file and the object.
 int64_t json_id_key(const std::string& key, const std::string& what, int64_t lo, int64_t hi);

@@ -107,6 +107,15 @@ void set_template(fb::TokenizerT* tok, TemplateStyle style) {
   tok->post_processor = std::move(pp);
 }
 
+void index_wordpiece_vocab(fb::WordPieceT* wp) {
+  // Laid out here so that loading builds nothing.
+  StringIndexTable index = build_string_index(
+      wp->vocab.size(), [&](int32_t id) { return std::string_view(wp->vocab[size_t(id)]); },
+      [](size_t) { return true; });
+  wp->vocab_index = std::move(index.slots);
+  wp->vocab_index_max_probe = index.max_probe;
+}
+
 std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vector<std::string>* notes) {
   const std::string vocab_path = dir + "/vocab.txt";
   if (!file_exists(vocab_path)) {
@@ -162,12 +171,7 @@ std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vect
     specials.insert(token_text(tok, added.where() + "." + id));
   }
   wp->special_tokens.assign(specials.begin(), specials.end());
-  // The runtime's token -> id index, laid out here so that loading builds nothing.
-  StringIndexTable index = build_string_index(
-      wp->vocab.size(), [&](int32_t id) { return std::string_view(wp->vocab[size_t(id)]); },
-      [](size_t) { return true; });
-  wp->vocab_index = std::move(index.slots);
-  wp->vocab_index_max_probe = index.max_probe;
+  index_wordpiece_vocab(wp.get());
   auto tok = std::make_unique<fb::TokenizerT>();
   tok->pad_id = wp->pad_id, tok->cls_id = wp->cls_id, tok->sep_id = wp->sep_id, tok->unk_id = wp->unk_id;
   tok->mask_id = mask_id;
@@ -199,6 +203,9 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const std::string& dir, int64_t v
   }
   if (bpe_files) return read_bpe(dir, vocab_limit, notes);
   if (file_exists(dir + "/spiece.model")) return read_sentencepiece(dir, vocab_limit, notes);
+  // Only when no older file is there: those are what the slow tokenizer classes read, and tern
+  // reproduces those classes.
+  if (file_exists(dir + "/tokenizer.json")) return read_tokenizer_json(dir, vocab_limit, notes);
   notes->push_back("no tokenizer files in " + dir + ": the model will take token ids only");
   return nullptr;
 }

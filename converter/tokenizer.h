@@ -15,7 +15,8 @@ namespace tern::convert {
 
 // The tokenizer files next to a checkpoint, whichever kind they are (tokenizer_config.json's
 // tokenizer_class, else the files present): vocab.json + merges.txt (byte-level BPE),
-// sentencepiece.bpe.model (XLM-R), spiece.model (T5, ALBERT), vocab.txt (WordPiece). Null when
+// sentencepiece.bpe.model (XLM-R), spiece.model (T5, ALBERT), vocab.txt (WordPiece), else
+// tokenizer.json (Hugging Face `tokenizers`' serialization; read_tokenizer_json). Null when
 // there are none (the blob then takes token ids only; a note says so). Every id must fit in
 // `vocab_limit` (the model's vocab_size).
 std::unique_ptr<fb::TokenizerT> read_tokenizer(const std::string& dir, int64_t vocab_limit,
@@ -24,6 +25,17 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const std::string& dir, int64_t v
 // vocab.txt (+ tokenizer_config.json, special_tokens_map.json) in `dir`; null when there is no
 // vocab.txt (the blob then takes token ids only; a note says so).
 std::unique_ptr<fb::TokenizerT> read_wordpiece(const std::string& dir, std::vector<std::string>* notes);
+// tokenizer.json in `dir` (+ tokenizer_config.json, special_tokens_map.json for the special ids):
+// a WordPiece, byte-level BPE or unigram model as the blob's WordPiece, BytePairEncoding or
+// SentencePiece table. Whatever tern would not reproduce exactly is refused (ConvertError naming
+// the file, the field and the value).
+std::unique_ptr<fb::TokenizerT> read_tokenizer_json(const std::string& dir, int64_t vocab_limit,
+                                                    std::vector<std::string>* notes);
+// The token -> id hash index of `wp`'s vocab, laid out for the runtime to read in place.
+void index_wordpiece_vocab(fb::WordPieceT* wp);
+// Standard base64 (with padding) to bytes; `what` names the file and field for the refusal.
+std::vector<uint8_t> base64_decode(const std::string& text, const std::string& what);
+
 // spiece.model (+ tokenizer_config.json: legacy, extra_ids, added tokens) in `dir`; null without
 // spiece.model. Pieces plus extra ids must fit in `vocab_limit` (the model's vocab_size).
 std::unique_ptr<fb::TokenizerT> read_sentencepiece(const std::string& dir, int64_t vocab_limit,

@@ -111,6 +111,49 @@ TEST_SUITE("tokenizer") {
     }
   }
 
+  // tests/data/tokenizer_json: each fixture tokenizer as tokenizer.json alone (the tokenizers
+  // library's serialization, scripts/make_tokenizer_json.py). Its blob must give the ids and type
+  // ids of the blob from the older files for every golden string and pair.
+  TEST_CASE("tokenizer.json: the same ids as the older files, every golden string and pair") {
+    const nlohmann::json families = read_json(data("goldens_families.json")), t5 = read_json(data("goldens.json"));
+    std::vector<std::pair<std::string, std::string>> texts;  // (a, b); b empty: a single text
+    for (const nlohmann::json* g : {&families, &t5}) {
+      for (const auto& s : (*g)["strings"]) texts.emplace_back(s["text"], "");
+      for (const auto& p : g->contains("pairs") ? (*g)["pairs"] : (*g)["bert_pairs"]) texts.emplace_back(p["text_a"], p["text_b"]);
+    }
+    REQUIRE(texts.size() == 70);
+    const std::pair<const char*, const char*> blobs[] = {
+        {"bert", "tokenizer_uncased.tern"},   {"distilbert", "tokenizer_distilbert.tern"},
+        {"roberta", "tokenizer_roberta.tern"}, {"xlmr", "tokenizer_xlmr.tern"},
+        {"albert", "tokenizer_albert.tern"},   {"t5", "t5_tokenizer_legacy.tern"}};
+    for (const auto& [name, older] : blobs) {
+      CAPTURE(name);
+      auto from_json = Model::load(blob(std::string("tokenizer_json_") + name + ".tern").c_str());
+      auto from_files = Model::load(blob(older).c_str());
+      REQUIRE_MESSAGE(from_json.ok(), from_json.status().message());
+      REQUIRE_MESSAGE(from_files.ok(), from_files.status().message());
+      const Tokenizer& j = *from_json.value()->impl().tokenizer;
+      const Tokenizer& f = *from_files.value()->impl().tokenizer;
+      CHECK(j.kind() == f.kind());
+      CHECK(j.special().cls == f.special().cls);
+      CHECK(j.special().sep == f.special().sep);
+      CHECK(j.special().pad == f.special().pad);
+      CHECK(j.special().unk == f.special().unk);
+      size_t same = 0;
+      for (const auto& [a, b] : texts) {
+        CAPTURE(a);
+        CAPTURE(b);
+        const std::string_view bv = b;
+        const bool pair = !b.empty();
+        const Tokens x = encode(j, a, pair ? &bv : nullptr), y = encode(f, a, pair ? &bv : nullptr);
+        CHECK(x.ids == y.ids);
+        CHECK(x.types == y.types);
+        same += x.ids == y.ids && x.types == y.types;
+      }
+      MESSAGE(std::string(name) << ": " << same << "/" << texts.size() << " texts encode the same");
+    }
+  }
+
   TEST_CASE("byte-level BPE is linear in the text: 1 MB words, whitespace runs and added tokens") {
     // Each word is merged through a heap in bounded scratch (words over Bpe::kMaxWordBytes in
     // pieces), so none of these is quadratic; merging a 1 MB word pair by pair as the slow
