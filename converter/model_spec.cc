@@ -311,34 +311,34 @@ void read_dims(const JsonFields& c, Family family, fb::EncoderConfigT* e) {
                        ", which leaves no position below max_position_embeddings");
 }
 
-// One transformer layer's tensors, under each family's names.
+// One transformer layer's tensor names in each family's checkpoints (after the layer's prefix).
+struct LayerNames {
+  const char* prefix;  // before the layer number
+  const char* suffix;  // after it
+  const char *q, *k, *v, *out, *attn_norm, *ffn_in, *ffn_out, *ffn_norm;
+};
+constexpr LayerNames kBertLayer{"encoder.layer.", "", "attention.self.query", "attention.self.key",
+                                "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
+                                "intermediate.dense", "output.dense", "output.LayerNorm"};
+constexpr LayerNames kDistilBertLayer{"transformer.layer.", "", "attention.q_lin", "attention.k_lin",
+                                      "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1",
+                                      "ffn.lin2", "output_layer_norm"};
+// ALBERT: layer groups, each of one layer (inner_group_num 1).
+constexpr LayerNames kAlbertLayer{"encoder.albert_layer_groups.", ".albert_layers.0", "attention.query",
+                                  "attention.key", "attention.value", "attention.dense", "attention.LayerNorm",
+                                  "ffn", "ffn_output", "full_layer_layer_norm"};
+
 void map_layer(SpecBuilder& b, Family family, const std::string& base, int l, int64_t H, int64_t I) {
-  const std::string d = "layers." + std::to_string(l), n = std::to_string(l);
-  if (family == Family::kDistilBert) {
-    const std::string s = base + "transformer.layer." + n;
-    b.linear(d + ".attn.qkv", {s + ".attention.q_lin", s + ".attention.k_lin", s + ".attention.v_lin"}, H, H);
-    b.linear(d + ".attn.out", {s + ".attention.out_lin"}, H, H);
-    b.norm(d + ".attn.norm", s + ".sa_layer_norm", H);
-    b.linear(d + ".ffn.in", {s + ".ffn.lin1"}, I, H);
-    b.linear(d + ".ffn.out", {s + ".ffn.lin2"}, H, I);
-    b.norm(d + ".ffn.norm", s + ".output_layer_norm", H);
-  } else if (family == Family::kAlbert) {  // layer groups, each of one layer
-    const std::string s = base + "encoder.albert_layer_groups." + n + ".albert_layers.0";
-    b.linear(d + ".attn.qkv", {s + ".attention.query", s + ".attention.key", s + ".attention.value"}, H, H);
-    b.linear(d + ".attn.out", {s + ".attention.dense"}, H, H);
-    b.norm(d + ".attn.norm", s + ".attention.LayerNorm", H);
-    b.linear(d + ".ffn.in", {s + ".ffn"}, I, H);
-    b.linear(d + ".ffn.out", {s + ".ffn_output"}, H, I);
-    b.norm(d + ".ffn.norm", s + ".full_layer_layer_norm", H);
-  } else {
-    const std::string s = base + "encoder.layer." + n;
-    b.linear(d + ".attn.qkv", {s + ".attention.self.query", s + ".attention.self.key", s + ".attention.self.value"}, H, H);
-    b.linear(d + ".attn.out", {s + ".attention.output.dense"}, H, H);
-    b.norm(d + ".attn.norm", s + ".attention.output.LayerNorm", H);
-    b.linear(d + ".ffn.in", {s + ".intermediate.dense"}, I, H);
-    b.linear(d + ".ffn.out", {s + ".output.dense"}, H, I);
-    b.norm(d + ".ffn.norm", s + ".output.LayerNorm", H);
-  }
+  const LayerNames& n = family == Family::kDistilBert ? kDistilBertLayer
+                        : family == Family::kAlbert   ? kAlbertLayer
+                                                      : kBertLayer;
+  const std::string d = "layers." + std::to_string(l), s = base + n.prefix + std::to_string(l) + n.suffix + ".";
+  b.linear(d + ".attn.qkv", {s + n.q, s + n.k, s + n.v}, H, H);
+  b.linear(d + ".attn.out", {s + n.out}, H, H);
+  b.norm(d + ".attn.norm", s + n.attn_norm, H);
+  b.linear(d + ".ffn.in", {s + n.ffn_in}, I, H);
+  b.linear(d + ".ffn.out", {s + n.ffn_out}, H, I);
+  b.norm(d + ".ffn.norm", s + n.ffn_norm, H);
 }
 
 // The sequence-classification head: a dense layer with its activation on the first token

@@ -27,30 +27,6 @@ const char* const kOutputs[] = {"logits", "last_hidden_state", "pooler_output", 
 
 bool exists(const std::string& path) { return std::ifstream(path).good(); }
 
-std::unique_ptr<Session> run_case(const Model& model, const std::string& fixture, Isa isa, bool all_outputs) {
-  const std::string in = data(fixture + "/inputs/");
-  cli::NpyArray ids = load_npy(in + "input_ids.npy"), mask = load_npy(in + "attention_mask.npy"), types;
-  const bool has_types = exists(in + "token_type_ids.npy");
-  if (has_types) types = load_npy(in + "token_type_ids.npy");
-  SessionOptions o;
-  o.max_batch = size_t(ids.shape[0]);
-  o.max_seq = size_t(ids.shape[1]);
-  o.isa = isa;
-  o.output_hidden_states = o.output_attentions = all_outputs;
-  o.poison_scratch = true;  // a read of memory this run did not write shows as NaN
-  auto session = Session::create(model, o);
-  REQUIRE_MESSAGE(session.ok(), session.status().message());
-  Inputs inputs;
-  inputs.batch = o.max_batch;
-  inputs.seq = o.max_seq;
-  inputs.input_ids = ids.ints.data();
-  inputs.attention_mask = mask.ints.data();
-  inputs.token_type_ids = has_types ? types.ints.data() : nullptr;
-  const Status s = session.value()->run(inputs);
-  REQUIRE_MESSAGE(s.ok(), s.message());
-  return std::move(session.value());
-}
-
 std::unique_ptr<Model> load(const std::string& name) {
   auto m = Model::load(blob(name).c_str());
   REQUIRE_MESSAGE(m.ok(), m.status().message());
@@ -81,7 +57,7 @@ TEST_SUITE("families") {
           CAPTURE(name);
           CAPTURE(isa_name(isa));
           auto model = load(name);
-          auto s = run_case(*model, fixture, isa, true);
+          auto s = run_fixture(*model, fixture, isa, true);
           const std::string dir = data(std::string(fixture) + "/fp32/");
           size_t compared = 0;
           for (const char* out : kOutputs) {
@@ -113,7 +89,7 @@ TEST_SUITE("families") {
           CAPTURE(name);
           CAPTURE(isa_name(isa));
           auto model = load(name);
-          auto s = run_case(*model, fixture, isa, false);
+          auto s = run_fixture(*model, fixture, isa, false);
           const std::string dir = data(std::string(fixture) + "/fp32/");
           for (const char* out : kOutputs) {
             if (!exists(dir + out + ".npy") || !torch_err.contains(out)) continue;

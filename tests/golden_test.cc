@@ -29,28 +29,7 @@ const Case kTorch{"torch_encoder", "torch_encoder", {"zip", "safetensors", "lega
 const Case kTorchPre{"torch_encoder_prenorm", "torch_encoder_prenorm", {"zip"}, ""};
 
 std::unique_ptr<Session> run_case(const Model& model, const Case& c, Isa isa, bool all_outputs) {
-  cli::NpyArray ids = load_npy(data(std::string(c.fixture) + "/inputs/input_ids.npy"));
-  cli::NpyArray mask = load_npy(data(std::string(c.fixture) + "/inputs/attention_mask.npy"));
-  cli::NpyArray types;
-  const bool has_types = std::string(c.fixture) == "bert_small";
-  if (has_types) types = load_npy(data(std::string(c.fixture) + "/inputs/token_type_ids.npy"));
-  SessionOptions o;
-  o.max_batch = size_t(ids.shape[0]);
-  o.max_seq = size_t(ids.shape[1]);
-  o.isa = isa;
-  o.output_hidden_states = o.output_attentions = all_outputs;
-  o.poison_scratch = true;  // a read of memory this run did not write shows as NaN
-  auto session = Session::create(model, o);
-  REQUIRE_MESSAGE(session.ok(), session.status().message());
-  Inputs in;
-  in.batch = o.max_batch;
-  in.seq = o.max_seq;
-  in.input_ids = ids.ints.data();
-  in.attention_mask = mask.ints.data();
-  in.token_type_ids = has_types ? types.ints.data() : nullptr;
-  Status s = session.value()->run(in);
-  REQUIRE_MESSAGE(s.ok(), s.message());
-  return std::move(session.value());
+  return run_fixture(model, c.fixture, isa, all_outputs);
 }
 
 std::unique_ptr<Model> load(const std::string& path) {

@@ -35,6 +35,30 @@ std::vector<uint8_t> read_file(const std::string& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
 }
 
+std::unique_ptr<Session> run_fixture(const Model& model, const std::string& fixture, Isa isa, bool all_outputs) {
+  const std::string in = data(fixture + "/inputs/");
+  cli::NpyArray ids = load_npy(in + "input_ids.npy"), mask = load_npy(in + "attention_mask.npy"), types;
+  const bool has_types = std::ifstream(in + "token_type_ids.npy").good();
+  if (has_types) types = load_npy(in + "token_type_ids.npy");
+  SessionOptions o;
+  o.max_batch = size_t(ids.shape[0]);
+  o.max_seq = size_t(ids.shape[1]);
+  o.isa = isa;
+  o.output_hidden_states = o.output_attentions = all_outputs;
+  o.poison_scratch = true;
+  auto session = Session::create(model, o);
+  REQUIRE_MESSAGE(session.ok(), session.status().message());
+  Inputs inputs;
+  inputs.batch = o.max_batch;
+  inputs.seq = o.max_seq;
+  inputs.input_ids = ids.ints.data();
+  inputs.attention_mask = mask.ints.data();
+  inputs.token_type_ids = has_types ? types.ints.data() : nullptr;
+  const Status s = session.value()->run(inputs);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  return std::move(session.value());
+}
+
 std::vector<float> slice(const cli::NpyArray& a, size_t i) {
   const size_t n = a.floats.size() / size_t(a.shape[0]);
   return std::vector<float>(a.floats.begin() + long(i * n), a.floats.begin() + long((i + 1) * n));

@@ -203,13 +203,7 @@ bool Bpe::encode_chunk(std::string_view text, size_t begin, size_t end, bool lea
 }
 
 Status Bpe::tokenize(std::string_view text, uint8_t* scratch, TokenSink emit) const {
-  TERN_CHECK_OR_RETURN(text.size() < UINT32_MAX, Code::kInvalidArgument, "text: %zu bytes, tern reads up to 4 GiB",
-                       text.size());
-  for (size_t pos = 0; pos < text.size();) {
-    uint32_t cp;
-    size_t at = pos;
-    TERN_CHECK_OR_RETURN(utf8_next(text, &pos, &cp), Code::kInvalidArgument, "text: invalid UTF-8 at byte %zu", at);
-  }
+  TERN_RETURN_IF_ERROR(check_text(text));
   // RobertaTokenizer.prepare_for_tokenization: " " + text unless the text starts with whitespace.
   size_t first_len;
   bool lead = spec_->add_prefix_space() && !text.empty() && !is_python_space(cp_at(text, 0, &first_len));

@@ -484,13 +484,7 @@ Status SentencePiece::encode_chunk(std::string_view chunk, uint32_t at, bool fir
 Status SentencePiece::tokenize(std::string_view text, const Scratch& s, TokenSink emit) const {
   TERN_CHECK_OR_RETURN(s.text_bytes >= min_window(), Code::kInvalidArgument,
                        "tokenizer: a window of %zu bytes, this tokenizer needs %zu", s.text_bytes, min_window());
-  TERN_CHECK_OR_RETURN(text.size() < UINT32_MAX, Code::kInvalidArgument, "text: %zu bytes, tern reads up to 4 GiB",
-                       text.size());
-  for (size_t pos = 0; pos < text.size();) {
-    uint32_t cp;
-    size_t at = pos;
-    TERN_CHECK_OR_RETURN(utf8_next(text, &pos, &cp), Code::kInvalidArgument, "text: invalid UTF-8 at byte %zu", at);
-  }
+  TERN_RETURN_IF_ERROR(check_text(text));
   bool stopped = false;
   auto out = [&](int32_t id, uint32_t b, uint32_t e) { return !(stopped = !emit(id, b, e)); };
   // Split on added tokens (leftmost, then longest), honouring their lstrip/rstrip. Each position

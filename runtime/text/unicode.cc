@@ -79,6 +79,17 @@ uint32_t compose(uint32_t a, uint32_t b) {
   return it != std::end(kComposition) && (*it)[0] == a && (*it)[1] == b ? (*it)[2] : 0;
 }
 
+Status check_text(std::string_view text) {
+  TERN_CHECK_OR_RETURN(text.size() < UINT32_MAX, Code::kInvalidArgument, "text: %zu bytes, tern reads up to 4 GiB",
+                       text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    uint32_t cp;
+    const size_t at = pos;
+    TERN_CHECK_OR_RETURN(utf8_next(text, &pos, &cp), Code::kInvalidArgument, "text: invalid UTF-8 at byte %zu", at);
+  }
+  return Status();
+}
+
 bool utf8_next(std::string_view text, size_t* pos, uint32_t* cp) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   size_t i = *pos, n = text.size();

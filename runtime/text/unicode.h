@@ -8,6 +8,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "tern/status.h"
+
 namespace tern {
 
 enum UnicodeClass : uint8_t {
@@ -123,6 +125,8 @@ class NfcStream {
 // Decodes one UTF-8 code point at text[*pos], advancing *pos. Returns false on invalid UTF-8
 // (overlong forms, surrogates, > U+10FFFF, truncated sequences).
 bool utf8_next(std::string_view text, size_t* pos, uint32_t* cp);
+// A text the tokenizers take: valid UTF-8, and short enough for 32-bit token offsets.
+Status check_text(std::string_view text);
 // Appends the UTF-8 of cp to out (room for 4 bytes); returns bytes written.
 int utf8_put(uint32_t cp, char* out);
 
