@@ -105,6 +105,23 @@ TEST_SUITE("session") {
     CHECK(need.value() <= 256064);
   }
 
+  TEST_CASE("arena plan for t5_tiny stays within its recorded size") {
+    // Regression guard as for BERT: t5_tiny, batch 1 x 64 source tokens, 20 new tokens, 4 beams.
+    auto model = Model::load(blob("t5_tiny_zip_int8.tern").c_str());
+    REQUIRE(model.ok());
+    SessionOptions o;
+    o.max_seq = 64;
+    o.max_new_tokens = 20;
+    o.max_beams = 4;
+    auto need = Session::required_arena_bytes(*model.value(), o);
+    REQUIRE(need.ok());
+    MESSAGE("t5_tiny arena, batch 1 x 64, 20 new tokens, 4 beams: ", need.value(), " bytes");
+    CHECK(need.value() <= 734016);  // x86-64 and aarch64; 32-bit targets need less
+    auto s = Session::create(*model.value(), o);
+    REQUIRE(s.ok());
+    CHECK(s.value()->arena_plan().find("self_kv") != std::string::npos);  // the plan names its buffers
+  }
+
   TEST_CASE("bad inputs are errors, not crashes") {
     auto model = Model::load(blob("bert_zip_int8.tern").c_str());
     REQUIRE(model.ok());

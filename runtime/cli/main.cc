@@ -204,6 +204,7 @@ void print_session_facts(const Model& model, const SessionOptions& o) {
   if (s.value()->xnnpack_operators() > 0)
     std::printf("xnnpack:     %zu bytes outside the arena (%zu operators: packed copies of the float Linear weights)\n",
                 s.value()->xnnpack_bytes(), s.value()->xnnpack_operators());
+  std::printf("arena plan:\n%s", s.value()->arena_plan().c_str());
 }
 
 // The tokenizer's kind, its special ids and its settings.

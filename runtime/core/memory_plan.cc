@@ -6,12 +6,12 @@
 
 namespace tern {
 
-int MemoryPlan::add(const char* name, size_t bytes, int first_step, int last_step, bool input) {
+int MemoryPlan::add(const char* name, size_t bytes, int first_step, int last_step, bool persistent) {
   if (bytes > kTooLarge - kArenaAlignment) {  // align_up would wrap
     fits_ = false;
     bytes = 0;
   }
-  buffers_.push_back({name, align_up(bytes, kArenaAlignment), 0, first_step, last_step, input});
+  buffers_.push_back({name, align_up(bytes, kArenaAlignment), 0, first_step, last_step, persistent});
   return static_cast<int>(buffers_.size()) - 1;
 }
 
@@ -24,7 +24,7 @@ std::string MemoryPlan::describe() const {
   char line[160];
   for (const Buffer* b : order) {
     std::snprintf(line, sizeof line, "  %-16s %12zu bytes at %12zu, steps %d..%d%s\n", b->name, b->bytes, b->offset,
-                  b->first, b->last, b->input ? " (input)" : "");
+                  b->first, b->last, b->persistent ? " (persistent)" : "");
     out += line;
   }
   return out;
@@ -32,7 +32,7 @@ std::string MemoryPlan::describe() const {
 
 void MemoryPlan::poison_born(uint8_t* arena, int step) const {
   for (const Buffer& b : buffers_)
-    if (b.first == step && !b.input && b.bytes) std::memset(arena + b.offset, 0xFF, b.bytes);
+    if (b.first == step && !b.persistent && b.bytes) std::memset(arena + b.offset, 0xFF, b.bytes);
 }
 
 size_t MemoryPlan::unshared_bytes() const {

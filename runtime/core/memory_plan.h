@@ -33,8 +33,9 @@ class MemoryPlan {
  public:
   // Returns the buffer's index, used to ask for its offset after plan(). kTooLarge (or any size
   // whose placement does not fit in size_t) makes the plan not fit(). `name` (a literal) is for
-  // describe(); an `input` buffer is written by the caller before a run and never poisoned.
-  int add(const char* name, size_t bytes, int first_step, int last_step, bool input = false);
+  // describe(); a `persistent` buffer is written outside a run (its inputs, or tables made at
+  // creation) and never poisoned.
+  int add(const char* name, size_t bytes, int first_step, int last_step, bool persistent = false);
   // Assigns offsets: largest buffers first, each at the lowest aligned offset that does not overlap
   // a placed buffer alive at the same time.
   void plan();
@@ -46,7 +47,7 @@ class MemoryPlan {
   size_t unshared_bytes() const;
   // One line per buffer, by offset: name, bytes, offset, lifetime in steps.
   std::string describe() const;
-  // Debug: fills every non-input buffer born at `step` with 0xFF bytes (NaN as floats, -1 as
+  // Debug: fills every non-persistent buffer born at `step` with 0xFF bytes (NaN as floats, -1 as
   // ints), so that reading scratch before writing it shows in the results.
   void poison_born(uint8_t* arena, int step) const;
 
@@ -55,7 +56,7 @@ class MemoryPlan {
     const char* name;
     size_t bytes, offset;
     int first, last;
-    bool input;
+    bool persistent;
   };
   std::vector<Buffer> buffers_;
   size_t total_ = 0;

@@ -493,6 +493,9 @@ const OutputTensor* Session::find_output(std::string_view name) const {
   return nullptr;
 }
 size_t Session::arena_bytes() const { return impl_->arena_bytes; }
+std::string Session::arena_plan() const {
+  return impl_->is_t5() ? impl_->t5_memory.describe() : impl_->plan.memory.describe();
+}
 size_t Session::xnnpack_bytes() const { return impl_->xnn ? impl_->xnn->bytes() : 0; }
 size_t Session::xnnpack_operators() const { return impl_->xnn ? impl_->xnn->operators() : 0; }
 const char* Session::kernel_names() const { return impl_->kernel_names.c_str(); }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "tern/generation.h"
@@ -103,6 +104,8 @@ class TERN_API Session {
   GenerationOptions generation_defaults(std::string_view text) const;
 
   size_t arena_bytes() const;
+  // The arena plan: one line per buffer (name, bytes, offset, lifetime in steps), by offset.
+  std::string arena_plan() const;
   // Bytes XNNPACK allocated for this session's operators (its packed copy of the float weights),
   // besides the arena; 0 when the model has no float Linear or XNNPACK is off.
   size_t xnnpack_bytes() const;
