@@ -16,7 +16,7 @@ namespace tc = tern::convert;
 namespace {
 
 const char kUsage[] =
-    "usage: tern-convert SRC -o OUT.tern [--arch auto|bert|t5|torch-encoder] [--config CONFIG.json]\n"
+    "usage: tern-convert SRC -o OUT.tern [--arch auto|bert|t5|torch-encoder|torch-seq2seq] [--config CONFIG.json]\n"
     "                    [--weights int8|f16|f32] [--keep-float REGEX]... [--report]\n"
     "       tern-convert --help | --version\n"
     "  SRC           a Hugging Face model directory (config.json, model.safetensors or\n"
@@ -67,8 +67,8 @@ Args parse(int argc, char** argv) {
   }
   if (a.src.empty() || a.out.empty()) usage_error("SRC and -o OUT are required");
   // Checked here, before any file is read: a typo should not cost a checkpoint read.
-  if (a.arch != "auto" && a.arch != "bert" && a.arch != "t5" && a.arch != "torch-encoder")
-    usage_error("--arch must be auto, bert, t5 or torch-encoder");
+  if (a.arch != "auto" && a.arch != "bert" && a.arch != "t5" && a.arch != "torch-encoder" && a.arch != "torch-seq2seq")
+    usage_error("--arch must be auto, bert, t5, torch-encoder or torch-seq2seq");
   if (a.weights != "int8" && a.weights != "f16" && a.weights != "f32")
     usage_error("--weights must be int8, f16 or f32");
   return a;
@@ -86,10 +86,11 @@ std::string detect_arch(const tc::JsonFields& c) {
   for (const char* encoder : {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "albert"})
     if (type == encoder) return "bert";
   if (type == "t5") return "t5";
+  if (c.string_or("architecture", "") == "TorchSeq2SeqTransformer") return "torch-seq2seq";
   if (c.string_or("architecture", "") == "TorchEncoderClassifier" || (c.has("d_model") && c.has("nhead")))
     return "torch-encoder";
   throw tc::ConvertError(c.field("model_type") + " is '" + type + "': tern converts the encoders " + tc::kFamilyList +
-                         ", t5, and torch nn.TransformerEncoder classifiers");
+                         ", t5, torch nn.TransformerEncoder classifiers and torch nn.Transformer seq2seq models");
 }
 
 int run(const Args& a) {
@@ -118,11 +119,13 @@ int run(const Args& a) {
   if (arch == "bert" || arch == "torch-encoder") {
     spec = arch == "bert" ? tc::encoder_spec(config, tensors, dir) : tc::torch_encoder_spec(config, tensors);
     tokenizer = tc::read_tokenizer(dir, spec.encoder.vocab_size, &spec.notes);
-  } else if (arch == "t5") {
+  } else if (arch == "t5" || arch == "torch-seq2seq") {
     const std::string generation_path = dir + "/generation_config.json";
     const nlohmann::json generation = tc::read_json(generation_path, true);
-    spec = tc::t5_spec(config, tc::JsonFields(generation, generation_path), tensors);
-    tokenizer = tc::read_tokenizer(dir, spec.t5.vocab_size, &spec.notes);
+    const tc::JsonFields g(generation, generation_path);
+    spec = arch == "t5" ? tc::t5_spec(config, g, tensors) : tc::torch_seq2seq_spec(config, g, tensors);
+    // The torch model takes token ids: no tokenizer (one for each side would be needed).
+    if (arch == "t5") tokenizer = tc::read_tokenizer(dir, spec.seq2seq.vocab_size, &spec.notes);
   } else {
     throw tc::ConvertError("internal: unknown architecture " + arch);
   }

@@ -1,5 +1,6 @@
 #include "model_spec.h"
 
+#include <cmath>
 #include <limits>
 #include <set>
 
@@ -66,6 +67,29 @@ class SpecBuilder {
     append(t, source, {rows, dim});
     push(std::move(t));
   }
+  // Rows [first, first + count) of a source tensor of `shape`, as a source tensor of its own: a view
+  // (nothing is copied) kept in the TensorMap under "SOURCE[first:end]". Returns its name, or the
+  // empty string after recording why it cannot be made.
+  std::string rows_of(const std::string& source, const std::vector<int64_t>& shape, int64_t first, int64_t count) {
+    auto it = src_.find(source);
+    if (it == src_.end()) {
+      missing_.push_back("'" + source + "' " + shape_str(shape));
+      return "";
+    }
+    used_.insert(source);
+    if (it->second.shape != shape) {
+      misshaped_.push_back("'" + source + "' is " + shape_str(it->second.shape) + ", the config needs " + shape_str(shape));
+      return "";
+    }
+    SourceTensor view = it->second;
+    const int64_t row = view.stride.empty() ? view.numel() / shape[0] : view.stride[0];
+    view.offset += first * row;
+    view.shape[0] = count;
+    const std::string name = source + "[" + std::to_string(first) + ":" + std::to_string(first + count) + "]";
+    src_[name] = std::move(view);
+    used_.insert(name);
+    return name;
+  }
   bool has(const std::string& source) const { return src_.count(source) > 0; }
   bool same_data(const std::string& a, const std::string& b) const {
     auto x = src_.find(a), y = src_.find(b);
@@ -100,7 +124,7 @@ class SpecBuilder {
     list(unexpected_, "unexpected");
     list(misshaped_, "with other shapes");
     if (missing_.size() > 2 * (used_.size() + 1))
-      msg += " is config.json's model_type right? tern converts " + std::string(kFamilyList) + ", t5 and torch encoders";
+      msg += " is config.json's model_type right? tern converts " + std::string(kFamilyList) + ", t5, torch encoders and torch seq2seq";
     else
       msg.pop_back();
     throw ConvertError(msg);
@@ -498,7 +522,7 @@ std::unique_ptr<fb::GenerationConfigT> generation_of(const JsonFields& g, const 
 ModelSpec t5_spec(const JsonFields& c, const JsonFields& generation, TensorMap& src) {
   ModelSpec spec;
   spec.arch = fb::Arch::T5;
-  auto& t = spec.t5;
+  auto& t = spec.seq2seq;
   t.vocab_size = c.integer("vocab_size", 1);
   t.d_model = c.integer("d_model", 1);
   t.d_kv = c.integer("d_kv", 1);
@@ -575,6 +599,111 @@ ModelSpec t5_spec(const JsonFields& c, const JsonFields& generation, TensorMap& 
   b.param2d("dec.rel_bias", "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", buckets, t.num_heads);
   b.param("enc.final_norm.weight", "encoder.final_layer_norm.weight", D);
   b.param("dec.final_norm.weight", "decoder.final_layer_norm.weight", D);
+  b.finish();
+  return spec;
+}
+
+ModelSpec torch_seq2seq_spec(const JsonFields& c, const JsonFields& generation, TensorMap& src) {
+  ModelSpec spec;
+  spec.arch = fb::Arch::TorchSeq2Seq;
+  auto& t = spec.seq2seq;
+  t.vocab_size = c.integer("tgt_vocab_size", 1, 1 << 24);
+  t.src_vocab_size = c.integer("src_vocab_size", 1, 1 << 24);
+  t.d_model = c.integer("d_model", 1, 1 << 16);
+  t.num_heads = c.integer("nhead", 1, 1024);
+  if (t.d_model % t.num_heads)
+    throw ConvertError(c.field("nhead") + " is " + std::to_string(t.num_heads) + ", which does not divide d_model " +
+                       std::to_string(t.d_model));
+  t.d_kv = t.d_model / t.num_heads;
+  t.d_ff = c.integer("dim_feedforward", 1, 1 << 18);
+  t.num_layers = c.integer("num_encoder_layers", 1, 1024);
+  t.num_decoder_layers = c.integer("num_decoder_layers", 1, 1024);
+  t.layer_norm_epsilon = c.number_or("layer_norm_eps", 1e-5f, norm_epsilon, "a number in (0, 1)");
+  const std::string act = c.string_or("activation", "relu");
+  if (act != "relu" && act != "gelu")
+    throw ConvertError(c.field("activation") + " is '" + act + "': nn.Transformer takes relu or gelu");
+  t.activation = activation_of(act, c.field("activation"));
+  t.norm = fb::NormKind::Layer;
+  t.post_norm = !c.boolean_or("norm_first", false);
+  t.scale_attention = true;
+  t.bias = true;
+  t.tied_embeddings = false;
+  t.positions = fb::Positions::Table;
+  const std::string pe = c.string_or("positional_encoding", "sinusoidal");
+  if (pe != "sinusoidal" && pe != "learned")
+    throw ConvertError(c.field("positional_encoding") + " is '" + pe +
+                       "': tern adds the checkpoint's table of positions (sinusoidal or learned)");
+  // The tutorial's buffer is [max_len, 1, d_model] (sequence-first); [max_len, d_model] as well.
+  const std::string table = "positional_encoding.pos_embedding";
+  auto pos = src.find(table);
+  if (pos == src.end())
+    throw ConvertError("'" + table + "' is missing: tern takes the position table from the checkpoint");
+  if (pos->second.shape.size() == 3 && pos->second.shape[1] == 1) {
+    SourceTensor& p = pos->second;
+    if (!p.stride.empty()) p.stride = {p.stride[0], p.stride[2]};
+    p.shape = {p.shape[0], p.shape[2]};
+  }
+  t.max_positions = int(std::min<int64_t>(pos->second.shape.empty() ? 0 : pos->second.shape[0], 1 << 20));
+  if (c.has("max_positions") && c.integer("max_positions", 2, 1 << 20) != t.max_positions)
+    throw ConvertError(c.field("max_positions") + " disagrees with '" + table + "', which has " +
+                       std::to_string(t.max_positions) + " rows");
+  if (t.max_positions < 2) throw ConvertError("'" + table + "' has fewer than 2 positions");
+  // Token embeddings are multiplied by sqrt(d_model) in the tutorial; a number or "none" otherwise.
+  const nlohmann::json scale = c.has("embedding_scale") ? c.json().at("embedding_scale") : nlohmann::json("sqrt_d_model");
+  if (scale == "sqrt_d_model") t.embedding_scale = std::sqrt(float(t.d_model));
+  else if (scale == "none") t.embedding_scale = 1.0f;
+  else t.embedding_scale = c.number_or("embedding_scale", 1.0f, positive, "\"sqrt_d_model\", \"none\" or a number > 0");
+  t.pad_token_id = c.integer("pad_token_id", 0, t.vocab_size - 1);
+  t.decoder_start_token_id = c.integer("decoder_start_token_id", 0, t.vocab_size - 1);
+  t.eos_token_id = c.integer("eos_token_id", 0, t.vocab_size - 1);
+  spec.generation = generation_of(generation, "");
+  spec.generation_sources.push_back(generation.where());
+
+  const int64_t D = t.d_model, F = t.d_ff;
+  SpecBuilder b(src, spec);
+  // The tutorial's TokenEmbedding wraps nn.Embedding as `.embedding`; a bare nn.Embedding has none.
+  auto embedding = [&](const std::string& name, const std::string& module, int64_t rows) {
+    b.embedding(name, b.has(module + ".embedding.weight") ? module + ".embedding.weight" : module + ".weight", rows, D);
+  };
+  embedding("enc.embed", "src_tok_emb", t.src_vocab_size);
+  embedding("dec.embed", "tgt_tok_emb", t.vocab_size);
+  b.embedding("position", table, t.max_positions, D);
+  auto attention = [&](const std::string& d, const std::string& s) {
+    b.linear_fused(d + ".qkv", s + ".in_proj_weight", s + ".in_proj_bias", 3 * D, D);
+    b.linear(d + ".out", {s + ".out_proj"}, D, D);
+  };
+  auto ffn = [&](const std::string& d, const std::string& s) {
+    b.linear(d + ".ffn.in", {s + ".linear1"}, F, D);
+    b.linear(d + ".ffn.out", {s + ".linear2"}, D, F);
+  };
+  for (int l = 0; l < t.num_layers; ++l) {
+    const std::string s = "transformer.encoder.layers." + std::to_string(l), d = "enc.layers." + std::to_string(l);
+    attention(d + ".attn", s + ".self_attn");
+    b.norm(d + ".attn.norm", s + ".norm1", D);
+    ffn(d, s);
+    b.norm(d + ".ffn.norm", s + ".norm2", D);
+  }
+  for (int l = 0; l < t.num_decoder_layers; ++l) {
+    const std::string s = "transformer.decoder.layers." + std::to_string(l), d = "dec.layers." + std::to_string(l);
+    attention(d + ".self", s + ".self_attn");
+    b.norm(d + ".self.norm", s + ".norm1", D);
+    // Cross-attention's packed in_proj: q rows apply to each decoder position, k and v rows to the
+    // encoder output once per input, so they become two Linears.
+    const std::string cross = s + ".multihead_attn";
+    const std::string q_w = b.rows_of(cross + ".in_proj_weight", {3 * D, D}, 0, D);
+    const std::string kv_w = b.rows_of(cross + ".in_proj_weight", {3 * D, D}, D, 2 * D);
+    const std::string q_b = b.rows_of(cross + ".in_proj_bias", {3 * D}, 0, D);
+    const std::string kv_b = b.rows_of(cross + ".in_proj_bias", {3 * D}, D, 2 * D);
+    if (!q_w.empty() && !q_b.empty()) b.linear_fused(d + ".cross.q", q_w, q_b, D, D);
+    if (!kv_w.empty() && !kv_b.empty()) b.linear_fused(d + ".cross.kv", kv_w, kv_b, 2 * D, D);
+    b.linear(d + ".cross.out", {cross + ".out_proj"}, D, D);
+    b.norm(d + ".cross.norm", s + ".norm2", D);
+    ffn(d, s);
+    b.norm(d + ".ffn.norm", s + ".norm3", D);
+  }
+  b.norm("enc.final_norm", "transformer.encoder.norm", D);
+  b.norm("dec.final_norm", "transformer.decoder.norm", D);
+  b.linear("lm_head", {"generator"}, t.vocab_size, D);
   b.finish();
   return spec;
 }

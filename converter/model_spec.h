@@ -34,7 +34,7 @@ struct OutTensor {
 struct ModelSpec {
   fb::Arch arch = fb::Arch::Bert;
   fb::EncoderConfigT encoder;
-  fb::T5ConfigT t5;
+  fb::Seq2SeqConfigT seq2seq;  // T5 and torch seq2seq
   std::unique_ptr<fb::GenerationConfigT> generation;
   std::vector<std::unique_ptr<fb::GenerationConfigT>> tasks;
   // Where the generation config, then each task, came from (file and path), for messages.
@@ -54,5 +54,8 @@ constexpr const char kFamilyList[] = "(bert, distilbert, roberta, xlm-roberta, e
 ModelSpec torch_encoder_spec(const JsonFields& config, TensorMap& tensors);
 // `generation` is generation_config.json (may be an empty object).
 ModelSpec t5_spec(const JsonFields& config, const JsonFields& generation, TensorMap& tensors);
+// The torch nn.Transformer seq2seq model of PyTorch's translation tutorial (Seq2SeqTransformer):
+// a state dict plus a config.json with "architecture": "TorchSeq2SeqTransformer".
+ModelSpec torch_seq2seq_spec(const JsonFields& config, const JsonFields& generation, TensorMap& tensors);
 
 }  // namespace tern::convert

@@ -124,8 +124,8 @@ BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> to
   model.version_minor = uint16_t(kFormatMinor);
   model.producer = "tern-convert";
   model.arch = spec.arch;
-  if (spec.arch == fb::Arch::T5) {
-    model.t5 = std::make_unique<fb::T5ConfigT>(spec.t5);
+  if (spec.arch == fb::Arch::T5 || spec.arch == fb::Arch::TorchSeq2Seq) {
+    model.seq2seq = std::make_unique<fb::Seq2SeqConfigT>(spec.seq2seq);
     if (spec.generation) model.generation = std::make_unique<fb::GenerationConfigT>(*spec.generation);
     for (const auto& task : spec.tasks) model.tasks.push_back(std::make_unique<fb::GenerationConfigT>(*task));
   } else {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tasks/model_impl.h"
 #include "tern/model.h"
 #include "tern/session.h"
 #include "test_util.h"
@@ -209,7 +210,7 @@ TEST_SUITE("t5") {
 TEST_SUITE("t5") {
   TEST_CASE("d_kv * heads != d_model, deeper decoder, config's buckets/distance, gated, untied") {
     auto model = load("t5_inner_f32.tern");
-    const T5Config& c = model->t5_config();
+    const Seq2SeqConfig& c = model->impl().seq2seq;
     REQUIRE(c.d_kv * c.num_heads != c.d_model);
     REQUIRE(c.num_decoder_layers != c.num_layers);
     auto ids = load_npy(data("t5_inner/inputs/input_ids.npy"));
@@ -258,7 +259,7 @@ TEST_SUITE("t5") {
     o.max_batch = 4096;
     o.max_new_tokens = 65536;
     o.max_beams = 64;
-    const T5Config& c = model->t5_config();
+    const Seq2SeqConfig& c = model->impl().seq2seq;
     // The self-attention KV cache alone: layers x batch x beams x positions x (K, V) x inner floats.
     const uint64_t kv_cache = uint64_t(c.num_decoder_layers) * 4096 * 64 * 65537 * 2 * uint64_t(c.d_kv) *
                               uint64_t(c.num_heads) * 4;

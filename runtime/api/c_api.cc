@@ -52,7 +52,7 @@ const char* tern_model_arch(const tern_model* model) { return model ? tern::arch
 
 size_t tern_model_num_labels(const tern_model* model) {
   if (!model) return 0;
-  return model->model->arch() == tern::Arch::kT5 ? 0 : model->model->num_labels();
+  return model->model->info().encoder_decoder ? 0 : model->model->num_labels();
 }
 
 const char* tern_model_label(const tern_model* model, size_t label) {

@@ -165,8 +165,9 @@ void print_json_string(const std::string& s) {
 SessionOptions options_for(const Model& model, const Args& a, size_t batch) {
   SessionOptions o;
   o.max_batch = batch;
-  if (model.arch() == Arch::kT5) {
-    o.max_new_tokens = a.gen.max_new_tokens > 0 ? size_t(a.gen.max_new_tokens) : 256;
+  if (model.info().encoder_decoder) {
+    // 0 lets the session take what the model's positions allow (T5's relative ones have no limit).
+    o.max_new_tokens = a.gen.max_new_tokens > 0 ? size_t(a.gen.max_new_tokens) : model.info().max_positions ? 0 : 256;
     o.max_beams = a.gen.num_beams > 0 ? size_t(a.gen.num_beams) : 8;
   }
   o.max_seq = a.max_seq;  // 0: the session takes the model's maximum
@@ -226,13 +227,18 @@ void print_tokenizer(const ModelImpl& m) {
                 sp->legacy() ? "legacy" : "legacy=False");
 }
 
-int info_t5(const Model& model, const Args& a) {
+int info_seq2seq(const Model& model, const Args& a) {
   const ModelImpl& m = model.impl();
-  const T5Config& c = model.t5_config();
-  std::printf("t5:          vocab %d, d_model %d, %d+%d layers, %d heads x d_kv %d, d_ff %d, %s%s, %s head\n",
-              c.vocab_size, c.d_model, c.num_layers, c.num_decoder_layers, c.num_heads, c.d_kv, c.d_ff,
-              c.gated ? "gated-" : "", activation_name(c.activation),
+  const Seq2SeqConfig& c = m.seq2seq;
+  std::printf("seq2seq:     vocab %d", c.vocab_size);
+  if (!c.shared_embeddings) std::printf(" (source %d)", c.src_vocab_size);
+  std::printf(", d_model %d, %d+%d layers, %d heads x d_kv %d, d_ff %d, %s%s, %s head\n", c.d_model, c.num_layers,
+              c.num_decoder_layers, c.num_heads, c.d_kv, c.d_ff, c.gated ? "gated-" : "", activation_name(c.activation),
               c.tied_embeddings ? "tied" : "untied");
+  std::printf("             %s %s-norm%s, attention %s, ", c.norm == NormKind::kRms ? "RMSNorm" : "LayerNorm",
+              c.post_norm ? "post" : "pre", c.bias ? ", biases" : "", c.scale_attention ? "scaled" : "unscaled");
+  if (c.relative_positions) std::printf("relative positions (%d buckets)\n", c.relative_attention_num_buckets);
+  else std::printf("%d positions, embeddings x %g\n", c.max_positions, c.embedding_scale);
   std::printf("tokens:      decoder start %d, eos %d, pad %d\n", c.decoder_start_token_id, c.eos_token_id, c.pad_token_id);
   auto show = [](const char* what, const fb::GenerationConfig* g) {
     std::printf("%-12s", what);
@@ -248,12 +254,13 @@ int info_t5(const Model& model, const Args& a) {
   print_tokenizer(m);
   print_tensor_summary(m);
   SessionOptions o = options_for(model, a, 1);
-  o.max_new_tokens = 128;
+  const int positions = model.info().max_positions;
+  o.max_new_tokens = positions ? size_t(std::min(positions - 1, 128)) : 128;
   o.max_beams = 4;
   Result<size_t> arena = Session::required_arena_bytes(model, o);
   if (arena.ok())
-    std::printf("arena:       %zu bytes for batch 1, %zu source tokens, 128 new tokens, 4 beams\n", arena.value(),
-                o.max_seq ? o.max_seq : 512);
+    std::printf("arena:       %zu bytes for batch 1, %zu source tokens, %zu new tokens, 4 beams\n", arena.value(),
+                o.max_seq ? o.max_seq : size_t(positions ? std::min(positions, 512) : 512), o.max_new_tokens);
   print_session_facts(model, o);
   return 0;
 }
@@ -264,7 +271,7 @@ int info(const Model& model, const Args& a) {
   std::printf("file:        %s (%zu bytes, format %u.%u, by %s)\n", a.model.c_str(), model.file_bytes(),
               fm.version_major(), fm.version_minor(), fm.producer() ? fm.producer()->c_str() : "?");
   std::printf("arch:        %s (weights %s)\n", arch_name(model.arch()), fm.weights() ? fm.weights()->c_str() : "?");
-  if (model.arch() == Arch::kT5) return info_t5(model, a);
+  if (model.info().encoder_decoder) return info_seq2seq(model, a);
   const EncoderConfig& c = model.encoder_config();
   std::printf("encoder:     vocab %d, hidden %d, layers %d, heads %d, ffn %d, %s, %s-norm\n",
               c.vocab_size, c.hidden_size, c.num_layers, c.num_heads, c.intermediate_size,
@@ -291,7 +298,7 @@ int info(const Model& model, const Args& a) {
   Result<size_t> arena = Session::required_arena_bytes(model, o);
   if (arena.ok())
     std::printf("arena:       %zu bytes for batch 1 x %zu tokens\n", arena.value(),
-                o.max_seq ? o.max_seq : size_t(std::min(model.encoder_config().max_position_embeddings, 512)));
+                o.max_seq ? o.max_seq : size_t(std::min(model.info().max_positions, 512)));
   print_session_facts(model, o);
   return 0;
 }
@@ -400,7 +407,7 @@ int tokenize(const Model& model, const Args& a) {
     for (const std::string& s : a.positional) {
       char* end = nullptr;
       long id = std::strtol(s.c_str(), &end, 10);
-      if (s.empty() || *end || id < 0 || id >= (model.arch() == Arch::kT5 ? model.t5_config().vocab_size : model.encoder_config().vocab_size))
+      if (s.empty() || *end || id < 0 || id >= (model.info().encoder_decoder ? model.info().target_vocab_size : model.info().vocab_size))
         return fail(Status::error(Code::kInvalidArgument, "--decode: '%s' is not a token id of this model", s.c_str()));
       ids.push_back(int32_t(id));
     }
@@ -435,7 +442,7 @@ int run(const Model& model, const Args& a) {
   if (!(st = optional("attention_mask.npy", &mask)).ok()) return fail(st);
   if (!(st = optional("token_type_ids.npy", &types)).ok()) return fail(st);
   cli::NpyArray dec_ids, dec_mask;
-  if (model.arch() == Arch::kT5) {
+  if (model.info().encoder_decoder) {
     std::string path = a.inputs + "/decoder_input_ids.npy";
     if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
       std::fclose(f);
@@ -530,7 +537,7 @@ int generate_ids(const Model& model, const Args& a) {
 }
 
 int generate(const Model& model, const Args& a) {
-  if (model.arch() != Arch::kT5) return fail(Status::error(Code::kInvalidArgument, "generate: %s is not an encoder-decoder", a.model.c_str()));
+  if (!model.info().encoder_decoder) return fail(Status::error(Code::kInvalidArgument, "generate: %s is not an encoder-decoder", a.model.c_str()));
   if (!a.input_ids.empty()) return generate_ids(model, a);
   if (a.positional.empty()) usage("generate needs TEXT... or --input-ids IDS.npy");
   auto session = Session::create(model, options_for(model, a, 1));
@@ -560,8 +567,8 @@ int bench(const Model& model, const Args& a) {
   auto reloaded = Model::load(a.model.c_str());
   const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!reloaded.ok()) return fail(reloaded.status());
-  const bool t5 = model.arch() == Arch::kT5;
-  const int vocab = t5 ? model.t5_config().vocab_size : model.encoder_config().vocab_size;
+  const bool t5 = model.info().encoder_decoder;
+  const int vocab = model.info().vocab_size;
   const size_t B = a.bench_batch, S = a.bench_seq, beams = a.gen.num_beams > 0 ? size_t(a.gen.num_beams) : 1;
   SessionOptions o;
   o.max_batch = B;
@@ -575,7 +582,7 @@ int bench(const Model& model, const Args& a) {
   if (!session.ok()) return fail(session.status());
   Session& s = *session.value();
   std::vector<int64_t> ids = cli::bench_ids(B * S, vocab);
-  if (t5) for (size_t b = 0; b < B; ++b) ids[b * S + S - 1] = model.t5_config().eos_token_id;
+  if (t5) for (size_t b = 0; b < B; ++b) ids[b * S + S - 1] = model.info().eos_token_id;
   GenerationOptions g;
   g.max_new_tokens = g.min_new_tokens = int(a.bench_new_tokens);  // always the full length
   g.num_beams = int(beams);

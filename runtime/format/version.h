@@ -3,7 +3,8 @@
 namespace tern {
 // The blob format version this build writes and reads; see schema/README.md for when to bump which.
 constexpr int kFormatMajor = 1;
-constexpr int kFormatMinor = 3;  // 1.1: T5, generation defaults, SentencePiece; 1.2: tokenizer hash indexes;
+constexpr int kFormatMinor = 4;  // 1.1: T5, generation defaults, SentencePiece; 1.2: tokenizer hash indexes;
                                  // 1.3: encoder families (embedding projection, shared layers, heads),
-                                 //      special-token templates and ids, byte-level BPE, fairseq/ALBERT SentencePiece
+                                 //      special-token templates and ids, byte-level BPE, fairseq/ALBERT SentencePiece;
+                                 // 1.4: encoder-decoders beyond T5 (torch nn.Transformer)
 }  // namespace tern

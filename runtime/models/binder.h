@@ -20,18 +20,6 @@ inline Status activation_from(fb::Activation a, Activation* out) {
   return Status();
 }
 
-// The GEMM epilogue that applies an activation.
-inline Epilogue epilogue_of(Activation a) {
-  switch (a) {
-    case Activation::kGeluErf: return Epilogue::kGeluErf;
-    case Activation::kGeluTanh: return Epilogue::kGeluTanh;
-    case Activation::kRelu: return Epilogue::kRelu;
-    case Activation::kTanh: return Epilogue::kTanh;
-    case Activation::kSilu: return Epilogue::kSilu;
-  }
-  return Epilogue::kNone;
-}
-
 class Binder {
  public:
   explicit Binder(const Blob& blob) : blob_(blob) {}

@@ -1,5 +1,6 @@
 #include "models/encoder.h"
 
+#include "layers/embedding.h"
 #include "models/binder.h"
 
 #include <algorithm>
@@ -94,8 +95,8 @@ Status bind_encoder(const Blob& blob, EncoderConfig* config, EncoderWeights* w) 
     TERN_RETURN_IF_ERROR(b.linear(p + ".attn.qkv", 3 * H, H, &L.qkv));
     TERN_RETURN_IF_ERROR(b.linear(p + ".attn.out", H, H, &L.attn_out));
     TERN_RETURN_IF_ERROR(b.norm(p + ".attn.norm", H, &L.attn_norm));
-    TERN_RETURN_IF_ERROR(b.linear(p + ".ffn.in", I, H, &L.ffn_in));
-    TERN_RETURN_IF_ERROR(b.linear(p + ".ffn.out", H, I, &L.ffn_out));
+    TERN_RETURN_IF_ERROR(b.linear(p + ".ffn.in", I, H, &L.ffn.in));
+    TERN_RETURN_IF_ERROR(b.linear(p + ".ffn.out", H, I, &L.ffn.out));
     TERN_RETURN_IF_ERROR(b.norm(p + ".ffn.norm", H, &L.ffn_norm));
   }
   if (c.final_norm) TERN_RETURN_IF_ERROR(b.norm("final_norm", H, &w->final_norm));
@@ -159,17 +160,10 @@ void embed(const EncoderConfig& c, const EncoderWeights& w, const OpContext& ctx
   float* e = E != H ? buf.embedded : x;
   embedding_gather(*w.word, buf.ids, count, e);
   if (w.token_type) embedding_add(*w.token_type, buf.types, count, e);
-  if (w.position) {
-    for (size_t b = 0; b < batch; ++b) {
-      // RoBERTa numbers the non-pad tokens from pad_token_id + 1; pads get pad_token_id.
-      int32_t next = c.pad_token_id + 1;
-      for (size_t t = 0; t < seq; ++t) {
-        int32_t position = int32_t(t);
-        if (c.positions_from_padding) position = buf.ids[b * seq + t] == c.pad_token_id ? c.pad_token_id : next++;
-        embedding_add(*w.position, &position, 1, e + (b * seq + t) * E);
-      }
-    }
-  }
+  if (w.position && c.positions_from_padding)
+    add_positions_after_padding(*w.position, buf.ids, c.pad_token_id, batch, seq, e);
+  else if (w.position)
+    add_positions(*w.position, batch, seq, 0, e);
   if (c.embedding_norm) layer_norm(ctx, e, nullptr, count, E, w.embedding_norm, c.layer_norm_eps, e);
   if (E != H) linear(ctx, w.embedding_project, e, E, count, x, H, Epilogue::kNone);
 }
@@ -203,26 +197,19 @@ void pool(const EncoderConfig& c, const float* h, const int32_t* mask, size_t ba
   }
 }
 
-// BERT's self-attention: fused qkv rows [q | k | v], scores scaled by 1/sqrt(head_dim).
-void self_attend(const OpContext& ctx, const EncoderBuffers& buf, size_t batch, size_t seq, size_t heads,
-                 size_t head_dim, float* probs, bool keep_probs) {
-  const size_t H = heads * head_dim;
-  Attention a;
-  a.sequences = batch;
-  a.queries = a.keys = a.kv_rows = a.key_mask_stride = seq;
-  a.heads = heads;
-  a.head_dim = head_dim;
-  a.q = buf.qkv;
-  a.k = buf.qkv + H;
-  a.v = buf.qkv + 2 * H;
-  a.q_stride = a.kv_stride = 3 * H;
-  a.key_mask = buf.mask;
-  a.scale = 1.0f / std::sqrt(float(head_dim));
-  a.scores = buf.scores;
-  if (keep_probs) a.probs = probs;
-  a.ctx = buf.ctx;
-  a.ctx_stride = H;
-  attention(ctx, a);
+// The layers' shape: post-norm BERT and torch (norm_first=False) or pre-norm torch, LayerNorm,
+// attention scaled by 1/sqrt(head_dim), a plain feed-forward.
+LayerSpec layer_spec(const EncoderConfig& c) {
+  LayerSpec s;
+  s.d_model = size_t(c.hidden_size);
+  s.attention.heads = size_t(c.num_heads);
+  s.attention.head_dim = size_t(c.hidden_size / c.num_heads);
+  s.attention.scale = 1.0f / std::sqrt(float(s.attention.head_dim));
+  s.norm.kind = NormKind::kLayer;
+  s.norm.eps = c.layer_norm_eps;
+  s.norm.post = !c.norm_first;
+  s.ffn.activation = c.activation;
+  return s;
 }
 
 // The head on the last hidden state: pooled vectors (Embedding), or logits per text from its
@@ -256,10 +243,10 @@ void run_head(const EncoderConfig& c, const EncoderWeights& w, const OpContext& 
 
 void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContext& ctx,
                  const EncoderPlan& plan, const EncoderBuffers& buf, size_t batch, size_t seq) {
-  const size_t H = size_t(c.hidden_size), I = size_t(c.intermediate_size), M = batch * seq;
-  const size_t heads = size_t(c.num_heads), head_dim = H / heads, L = size_t(c.num_layers);
-  const float eps = c.layer_norm_eps;
-  const Epilogue act = epilogue_of(c.activation);
+  const size_t H = size_t(c.hidden_size), M = batch * seq;
+  const size_t heads = size_t(c.num_heads), L = size_t(c.num_layers);
+  const LayerSpec spec = layer_spec(c);
+  const LayerScratch scratch{buf.qkv, buf.ctx, buf.tmp, buf.normed, buf.ffn, buf.scores};
   // Debug (SessionOptions::poison_scratch): each step's new buffers start as NaN.
   auto born = [&](std::initializer_list<EncoderStep> steps) {
     if (ctx.poison)
@@ -272,33 +259,13 @@ void run_encoder(const EncoderConfig& c, const EncoderWeights& w, const OpContex
     born({kPreNorm, kQkv, kAttend, kOutProj, kAttnNorm, kFfnPreNorm, kFfnIn, kFfnOut, kFfnNorm});
     // ALBERT shares weights: layer l runs group l * groups / layers (one group per layer otherwise).
     const EncoderLayer& W = w.layers[l * w.layers.size() / L];
-    float* in = plan.keep_hidden ? buf.hidden + l * M * H : x;
-    float* out = plan.keep_hidden ? in + M * H : x;
-    float* probs = plan.keep_attentions ? buf.attentions + l * batch * heads * seq * seq
-                                        : buf.attentions;
-    if (!c.norm_first) {  // post-norm: BERT, torch default
-      linear(ctx, W.qkv, in, H, M, buf.qkv, 3 * H, Epilogue::kNone);
-      self_attend(ctx, buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
-      linear(ctx, W.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
-      layer_norm(ctx, buf.tmp, in, M, H, W.attn_norm, eps, out);
-      linear(ctx, W.ffn_in, out, H, M, buf.ffn, I, act);
-      linear(ctx, W.ffn_out, buf.ffn, I, M, buf.tmp, H, Epilogue::kNone);
-      layer_norm(ctx, buf.tmp, out, M, H, W.ffn_norm, eps, out);
-    } else {  // pre-norm: x + attn(norm1(x)), then x + ffn(norm2(x))
-      layer_norm(ctx, in, nullptr, M, H, W.attn_norm, eps, buf.normed);
-      linear(ctx, W.qkv, buf.normed, H, M, buf.qkv, 3 * H, Epilogue::kNone);
-      self_attend(ctx, buf, batch, seq, heads, head_dim, probs, plan.keep_attentions);
-      linear(ctx, W.attn_out, buf.ctx, H, M, buf.tmp, H, Epilogue::kNone);
-      if (out != in) std::memcpy(out, in, M * H * sizeof(float));
-      add_inplace(out, buf.tmp, M * H);
-      layer_norm(ctx, out, nullptr, M, H, W.ffn_norm, eps, buf.normed);
-      linear(ctx, W.ffn_in, buf.normed, H, M, buf.ffn, I, act);
-      linear(ctx, W.ffn_out, buf.ffn, I, M, buf.tmp, H, Epilogue::kNone);
-      add_inplace(out, buf.tmp, M * H);
-    }
+    const float* in = plan.keep_hidden ? buf.hidden + l * M * H : x;
+    float* out = plan.keep_hidden ? buf.hidden + (l + 1) * M * H : x;
+    float* probs = plan.keep_attentions ? buf.attentions + l * batch * heads * seq * seq : nullptr;
+    run_encoder_layer(ctx, spec, W, scratch, batch, seq, buf.mask, nullptr, probs, in, out);
   }
   float* last = plan.keep_hidden ? buf.hidden + L * M * H : x;
-  if (c.final_norm) layer_norm(ctx, last, nullptr, M, H, w.final_norm, eps, last);
+  if (c.final_norm) layer_norm(ctx, last, nullptr, M, H, w.final_norm, c.layer_norm_eps, last);
   born({kPool, kClassify});
   run_head(c, w, ctx, buf, batch, seq, last);
 }

@@ -1,24 +1,17 @@
-// BERT-family encoder classifiers: Hugging Face BertForSequenceClassification and torch
-// nn.TransformerEncoder classifiers (post-norm or pre-norm, optional final norm).
+// BERT-family encoders (BERT, DistilBERT, RoBERTa, XLM-R, ELECTRA, ALBERT and torch
+// nn.TransformerEncoder classifiers): embeddings, the layers/ encoder layer (post-norm or pre-norm,
+// an optional final norm), and a head (sequence or token classification, or pooled embeddings).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "core/memory_plan.h"
-#include "ops/ops.h"
+#include "format/blob.h"
+#include "layers/transformer_layer.h"
 #include "tern/model.h"
 
 namespace tern {
-
-struct EncoderLayer {
-  Linear qkv;       // [3H, H]: q rows, then k, then v
-  Linear attn_out;  // [H, H]
-  Norm attn_norm;   // [H]  (BERT attention.output.LayerNorm, torch norm1)
-  Linear ffn_in;    // [I, H]
-  Linear ffn_out;   // [H, I]
-  Norm ffn_norm;    // [H]  (BERT output.LayerNorm, torch norm2)
-};
 
 struct EncoderWeights {
   const TensorView* word = nullptr;        // [V, H]

@@ -16,6 +16,7 @@ const char* arch_name(Arch arch) {
     case Arch::kBert: return "bert";
     case Arch::kTorchEncoder: return "torch-encoder";
     case Arch::kT5: return "t5";
+    case Arch::kTorchSeq2Seq: return "torch-seq2seq";
   }
   return "?";
 }
@@ -60,11 +61,25 @@ Status bind(ModelImpl* m) {
     m->tokenizer = std::make_unique<Tokenizer>();
     return m->tokenizer->init(*fm.tokenizer(), vocab_size);
   };
-  if (m->arch == Arch::kT5) {
-    TERN_RETURN_IF_ERROR(bind_t5(m->blob, &m->t5, &m->t5_weights));
-    return bind_tokenizer(m->t5.vocab_size);
+  // The one place the architecture matters: which config and weights the blob holds.
+  if (m->arch == Arch::kT5 || m->arch == Arch::kTorchSeq2Seq) {
+    const Seq2SeqConfig& c = m->seq2seq;
+    TERN_RETURN_IF_ERROR(bind_seq2seq(m->blob, &m->seq2seq, &m->seq2seq_weights));
+    TERN_CHECK_OR_RETURN(c.shared_embeddings || !fm.tokenizer(), Code::kInvalidModel,
+                         "model: a tokenizer for separate source and target vocabularies is not supported");
+    m->info = ModelInfo{m->arch, true, c.src_vocab_size, c.vocab_size, c.d_model, c.num_layers,
+                        c.num_decoder_layers, c.num_heads, c.max_positions, c.activation,
+                        Head::kSequenceClassification, LabelOutput::kSoftmax, c.decoder_start_token_id,
+                        c.eos_token_id, c.pad_token_id};
+    return bind_tokenizer(c.vocab_size);
   }
   TERN_RETURN_IF_ERROR(bind_encoder(m->blob, &m->encoder, &m->weights));
+  const EncoderConfig& e = m->encoder;
+  // RoBERTa numbers positions from pad_token_id + 1, so it has that many fewer.
+  const int positions = e.positions_from_padding ? e.max_position_embeddings - e.pad_token_id - 1
+                                                 : e.max_position_embeddings;
+  m->info = ModelInfo{m->arch, false, e.vocab_size, 0, e.hidden_size, e.num_layers, 0, e.num_heads, positions,
+                      e.activation, e.head, e.label_output, -1, -1, -1};
   if (fm.labels()) {
     TERN_CHECK_OR_RETURN(int64_t(fm.labels()->size()) == m->encoder.num_labels, Code::kInvalidModel,
                          "model: %u labels for num_labels=%d", fm.labels()->size(),
@@ -128,7 +143,7 @@ Result<std::unique_ptr<Model>> Model::load(const char* path) {
 
 Arch Model::arch() const { return impl_->arch; }
 const EncoderConfig& Model::encoder_config() const { return impl_->encoder; }
-const T5Config& Model::t5_config() const { return impl_->t5; }
+const ModelInfo& Model::info() const { return impl_->info; }
 size_t Model::num_labels() const { return size_t(impl_->encoder.num_labels); }
 std::string_view Model::label(size_t id) const {
   return id < impl_->labels.size() ? impl_->labels[id] : std::string_view();

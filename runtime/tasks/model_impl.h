@@ -6,7 +6,7 @@
 
 #include "format/blob.h"
 #include "models/encoder.h"
-#include "models/t5.h"
+#include "models/seq2seq.h"
 #include "text/tokenizer.h"
 #include "tern/model.h"
 
@@ -22,10 +22,12 @@ struct ModelImpl {
   std::unique_ptr<Mapping> mapping;
   Blob blob;
   Arch arch = Arch::kBert;
+  bool encoder_decoder() const { return info.encoder_decoder; }
   EncoderConfig encoder;   // BERT family
   EncoderWeights weights;
-  T5Config t5;             // T5
-  T5Weights t5_weights;
+  Seq2SeqConfig seq2seq;   // encoder-decoders
+  Seq2SeqWeights seq2seq_weights;
+  ModelInfo info;
   std::vector<std::string_view> labels;
   std::unique_ptr<Tokenizer> tokenizer;  // whichever the blob carries; null: token ids only
 };

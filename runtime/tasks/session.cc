@@ -17,20 +17,11 @@ Session::~Session() = default;
 
 namespace {
 
-// How many tokens the encoder's position table covers (0: no limit). RoBERTa numbers positions
-// from pad_token_id + 1, so it has that many fewer.
-int usable_positions(const ModelImpl& m) {
-  if (m.arch == Arch::kT5) return 0;
-  const EncoderConfig& c = m.encoder;
-  return c.positions_from_padding ? c.max_position_embeddings - c.pad_token_id - 1 : c.max_position_embeddings;
-}
-
 // Defaults that depend on the model.
 SessionOptions resolve(const ModelImpl& m, SessionOptions o) {
-  if (o.max_seq == 0) {
-    const int positions = usable_positions(m);
-    o.max_seq = positions > 0 ? std::min<size_t>(size_t(positions), 512) : 512;
-  }
+  const int positions = m.info.max_positions;
+  if (o.max_seq == 0) o.max_seq = positions > 0 ? std::min<size_t>(size_t(positions), 512) : 512;
+  if (o.max_new_tokens == 0) o.max_new_tokens = positions > 1 ? std::min<size_t>(size_t(positions) - 1, 64) : 64;
   return o;
 }
 
@@ -45,25 +36,29 @@ Status check_options(const ModelImpl& m, const SessionOptions& o) {
                            o.max_beams <= size_t(kMaxBeams),
                        Code::kInvalidArgument, "session: max_new_tokens=%zu or max_beams=%zu out of range",
                        o.max_new_tokens, o.max_beams);
-  const int positions = usable_positions(m);
+  const int positions = m.info.max_positions;
   TERN_CHECK_OR_RETURN(positions == 0 || o.max_seq <= size_t(positions), Code::kInvalidArgument,
                        "session: max_seq=%zu exceeds the %d positions the model has", o.max_seq, positions);
+  TERN_CHECK_OR_RETURN(positions == 0 || !m.encoder_decoder() || o.max_new_tokens < size_t(positions),
+                       Code::kInvalidArgument,
+                       "session: max_new_tokens=%zu and the start token exceed the %d positions the model has",
+                       o.max_new_tokens, positions);
   return Status();
 }
 
-// T5 memory: the model's buffers, the generator's, and run()'s teacher-forcing outputs.
-void plan_t5_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s) {
-  const T5Config& c = m.t5;
+// Encoder-decoder memory: the model's buffers, the generator's, and run()'s teacher-forcing outputs.
+void plan_seq2seq_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s) {
+  const Seq2SeqConfig& c = m.seq2seq;
   const size_t P = o.max_new_tokens + 1, B = o.max_batch;
-  s->t5 = plan_t5(c, B, o.max_seq, P, o.max_beams, o.output_hidden_states, o.threads, &s->t5_memory);
-  s->gen = plan_generator(B, o.max_beams, P, size_t(c.vocab_size), 1, &s->t5_memory);
-  s->dec_ids = s->t5_memory.add("dec_ids", product(B, P, 4), 1, 2, true);
-  s->dec_mask = s->t5_memory.add("dec_mask", product(B, P, 4), 1, 2, true);
-  s->dec_logits = s->t5_memory.add("dec_logits", product(B, P, c.vocab_size, 4), 1, 2);
-  s->dec_hidden = s->t5_memory.add("dec_hidden", o.output_hidden_states ? product(c.num_decoder_layers + 1, B, P, c.d_model, 4) : 0, 1, 2);
+  s->s2s = plan_seq2seq(c, B, o.max_seq, P, o.max_beams, o.output_hidden_states, o.threads, &s->s2s_memory);
+  s->gen = plan_generator(B, o.max_beams, P, size_t(c.vocab_size), kDecoding, &s->s2s_memory);
+  s->dec_ids = s->s2s_memory.add("dec_ids", product(B, P, 4), kDecoding, kResults, true);
+  s->dec_mask = s->s2s_memory.add("dec_mask", product(B, P, 4), kDecoding, kResults, true);
+  s->dec_logits = s->s2s_memory.add("dec_logits", product(B, P, c.vocab_size, 4), kDecoding, kResults);
+  s->dec_hidden = s->s2s_memory.add("dec_hidden", o.output_hidden_states ? product(c.num_decoder_layers + 1, B, P, c.d_model, 4) : 0, kDecoding, kResults);
   // Texts stream through the tokenizer's window, so its size does not depend on max_seq.
-  s->text_scratch = s->t5_memory.add("text_scratch", m.tokenizer ? m.tokenizer->scratch_bytes() : 0, 0, 0);
-  s->t5_memory.plan();
+  s->text_scratch = s->s2s_memory.add("text_scratch", m.tokenizer ? m.tokenizer->scratch_bytes() : 0, kEncoding, kEncoding);
+  s->s2s_memory.plan();
 }
 
 // XNNPACK's f32 kernels may read up to XNN_EXTRA_BYTES (16) past the last row of an input; the
@@ -95,12 +90,12 @@ Result<size_t> encoder_arena_size(const ModelImpl& m, const MemoryPlan& plan, co
 
 Result<size_t> planned_bytes(const ModelImpl& m, const SessionOptions& o) {
   size_t text_offset;
-  if (m.arch != Arch::kT5)
+  if (!m.encoder_decoder())
     return encoder_arena_size(m, plan_encoder(m.encoder, o.max_batch, o.max_seq, o.output_hidden_states,
                                               o.output_attentions, o.threads).memory, o, &text_offset);
   SessionImpl s;
-  plan_t5_session(m, o, &s);
-  return arena_size(s.t5_memory, o);
+  plan_seq2seq_session(m, o, &s);
+  return arena_size(s.s2s_memory, o);
 }
 
 }  // namespace
@@ -119,13 +114,13 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   s->model = &model.impl();
   s->options = o;
   TERN_RETURN_IF_ERROR(select_kernels(o.isa, &s->ctx.kernels));
-  if (s->is_t5())
-    plan_t5_session(*s->model, o, s.get());
+  if (s->is_seq2seq())
+    plan_seq2seq_session(*s->model, o, s.get());
   else
     s->plan = plan_encoder(s->model->encoder, o.max_batch, o.max_seq, o.output_hidden_states,
                            o.output_attentions, o.threads);
   size_t text_offset = 0;
-  Result<size_t> planned = s->is_t5() ? arena_size(s->t5_memory, o)
+  Result<size_t> planned = s->is_seq2seq() ? arena_size(s->s2s_memory, o)
                                       : encoder_arena_size(*s->model, s->plan.memory, o, &text_offset);
   if (!planned.ok()) return planned.status();
   const size_t need = planned.value();
@@ -143,12 +138,12 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
     s->owns_arena = true;
   }
   s->arena_bytes = need;
-  if (s->is_t5()) {
-    s->t5buf = resolve_t5(s->t5, s->t5_memory, s->arena);
-    s->ctx.act_q = s->t5_at<int8_t>(s->t5.act_q);
-    s->ctx.act_scale = s->t5_at<float>(s->t5.act_scale);
-    s->ctx.act_q_stride = s->t5.act_q_stride;
-    init_t5_decoder_bias(s->model->t5, s->model->t5_weights, s->t5, s->t5buf);
+  if (s->is_seq2seq()) {
+    s->s2s_buf = resolve_seq2seq(s->s2s, s->s2s_memory, s->arena);
+    s->ctx.act_q = s->s2s_at<int8_t>(s->s2s.act_q);
+    s->ctx.act_scale = s->s2s_at<float>(s->s2s.act_scale);
+    s->ctx.act_q_stride = s->s2s.act_q_stride;
+    init_decoder_bias(s->model->seq2seq, s->model->seq2seq_weights, s->s2s, s->s2s_buf);
   } else {
     s->buf = resolve_buffers(s->plan, s->arena);
     s->ctx.act_q = reinterpret_cast<int8_t*>(s->arena + s->plan.memory.offset(s->plan.act_q));
@@ -165,7 +160,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   }
   if (o.xnnpack) {
     Result<std::unique_ptr<XnnpackLinears>> xnn =
-        XnnpackLinears::create(s->is_t5() ? s->model->t5_weights.linears : s->model->weights.linears);
+        XnnpackLinears::create(s->is_seq2seq() ? s->model->seq2seq_weights.linears : s->model->weights.linears);
     if (!xnn.ok()) return xnn.status();
     s->xnn = std::move(xnn.value());
     s->ctx.xnn = s->xnn.get();
@@ -180,8 +175,8 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
 
 // Output names are made once, here; run() only points them at data and sets shapes.
 void SessionImpl::describe_outputs() {
-  if (is_t5()) {
-    const T5Config& c = model->t5;
+  if (is_seq2seq()) {
+    const Seq2SeqConfig& c = model->seq2seq;
     output_names = {"encoder_last_hidden_state", "logits"};
     if (options.output_hidden_states) {
       for (int l = 0; l <= c.num_layers; ++l) output_names.push_back("encoder_hidden_states." + std::to_string(l));
@@ -272,7 +267,7 @@ Status Session::run(const Inputs& in) {
   SessionImpl& s = *impl_;
   TERN_CHECK_OR_RETURN(in.input_ids != nullptr, Code::kInvalidArgument, "run: input_ids is null");
   TERN_RETURN_IF_ERROR(check_shape(s.options, in.batch, in.seq));
-  if (s.is_t5()) return s.run_t5(in);
+  if (s.is_seq2seq()) return s.run_seq2seq(in);
   const EncoderConfig& c = s.model->encoder;
   const size_t n = in.batch * in.seq;
   TERN_RETURN_IF_ERROR(load_ids("input_ids", in.input_ids, in.attention_mask, n, in.seq, c.vocab_size, s.buf.ids, s.buf.mask));
@@ -288,42 +283,42 @@ Status Session::run(const Inputs& in) {
 
 Status SessionImpl::load_source(const Inputs& in) {
   TERN_RETURN_IF_ERROR(load_ids("input_ids", in.input_ids, in.attention_mask, in.batch * in.seq, in.seq,
-                                model->t5.vocab_size, t5buf.src_ids, t5buf.src_mask));
-  poison_born(0);
-  run_t5_encoder(model->t5, model->t5_weights, ctx, t5, t5buf, in.batch, in.seq);
+                                model->seq2seq.src_vocab_size, s2s_buf.src_ids, s2s_buf.src_mask));
+  poison_born(kEncoding);
+  run_seq2seq_encoder(model->seq2seq, model->seq2seq_weights, ctx, s2s, s2s_buf, in.batch, in.seq);
   src_len = in.seq;
   return Status();
 }
 
-Status SessionImpl::run_t5(const Inputs& in) {
-  const T5Config& c = model->t5;
-  const size_t P = t5.max_positions, T = in.decoder_seq, V = size_t(c.vocab_size), D = size_t(c.d_model);
+Status SessionImpl::run_seq2seq(const Inputs& in) {
+  const Seq2SeqConfig& c = model->seq2seq;
+  const size_t P = s2s.max_positions, T = in.decoder_seq, V = size_t(c.vocab_size), D = size_t(c.d_model);
   TERN_CHECK_OR_RETURN(!in.decoder_input_ids || (T >= 1 && T <= P), Code::kResourceExhausted,
                        "run: decoder length %zu is not in 1..%zu (max_new_tokens + 1) planned", T, P);
   TERN_RETURN_IF_ERROR(load_source(in));
   const int64_t B = int64_t(in.batch), S = int64_t(in.seq);
-  const float* enc_out = t5_encoder_output(c, t5, t5buf, in.batch, in.seq);
+  const float* enc_out = seq2seq_encoder_output(c, s2s, s2s_buf, in.batch, in.seq);
   for (OutputTensor& t : outputs) t.data = nullptr;  // logits only with decoder inputs
   set_output(0, enc_out, {B, S, int64_t(D)});
   const size_t first_dec_hidden = 2 + size_t(c.num_layers) + 1;
   for (int l = 0; options.output_hidden_states && l <= c.num_layers; ++l)
-    set_output(2 + size_t(l), t5buf.enc_hidden + size_t(l) * in.batch * in.seq * D, {B, S, int64_t(D)});
+    set_output(2 + size_t(l), s2s_buf.enc_hidden + size_t(l) * in.batch * in.seq * D, {B, S, int64_t(D)});
   if (!in.decoder_input_ids) return Status();
   // Teacher forcing: position by position over the KV cache, exactly as generation runs.
-  int32_t* ids = t5_at<int32_t>(dec_ids);
-  int32_t* mask = t5_at<int32_t>(dec_mask);
-  float* logits = t5_at<float>(dec_logits);
-  float* hidden = options.output_hidden_states ? t5_at<float>(dec_hidden) : nullptr;
+  int32_t* ids = s2s_at<int32_t>(dec_ids);
+  int32_t* mask = s2s_at<int32_t>(dec_mask);
+  float* logits = s2s_at<float>(dec_logits);
+  float* hidden = options.output_hidden_states ? s2s_at<float>(dec_hidden) : nullptr;
   TERN_RETURN_IF_ERROR(load_ids("decoder_input_ids", in.decoder_input_ids, in.decoder_attention_mask,
                                 in.batch * T, T, c.vocab_size, ids, mask));
-  poison_born(1);
+  poison_born(kDecoding);
   int32_t step_ids[4096];
   for (size_t pos = 0; pos < T; ++pos) {
     for (size_t b = 0; b < in.batch; ++b) step_ids[b] = ids[b * T + pos];
-    run_t5_decoder_step(c, model->t5_weights, ctx, t5, t5buf, step_ids, mask, T, in.batch, 1, in.seq, pos,
+    run_decoder_position(c, model->seq2seq_weights, ctx, s2s, s2s_buf, step_ids, mask, T, in.batch, 1, in.seq, pos,
                         hidden ? hidden + pos * D : nullptr, in.batch * T * D, T * D);
     for (size_t b = 0; b < in.batch; ++b)
-      std::memcpy(logits + (b * T + pos) * V, t5buf.logits + b * V, V * sizeof(float));
+      std::memcpy(logits + (b * T + pos) * V, s2s_buf.logits + b * V, V * sizeof(float));
   }
   set_output(1, logits, {B, int64_t(T), int64_t(V)});
   for (int l = 0; hidden && l <= c.num_decoder_layers; ++l)
@@ -333,30 +328,30 @@ Status SessionImpl::run_t5(const Inputs& in) {
 
 namespace {
 
-float* t5_step(void* self, const int32_t* ids, size_t rows, size_t pos) {
+float* decoder_step(void* self, const int32_t* ids, size_t rows, size_t pos) {
   SessionImpl& s = *static_cast<SessionImpl*>(self);
-  run_t5_decoder_step(s.model->t5, s.model->t5_weights, s.ctx, s.t5, s.t5buf, ids, nullptr, 0, rows,
+  run_decoder_position(s.model->seq2seq, s.model->seq2seq_weights, s.ctx, s.s2s, s.s2s_buf, ids, nullptr, 0, rows,
                       s.beams_now, s.src_len, pos, nullptr, 0, 0);
-  return s.t5buf.logits;
+  return s.s2s_buf.logits;
 }
 
-void t5_reorder(void* self, const int32_t* from, size_t rows, size_t positions) {
+void decoder_reorder(void* self, const int32_t* from, size_t rows, size_t positions) {
   SessionImpl& s = *static_cast<SessionImpl*>(self);
-  reorder_t5_cache(s.model->t5, s.t5, s.t5buf, from, rows, positions);
+  reorder_decoder_cache(s.model->seq2seq, s.s2s, s.s2s_buf, from, rows, positions);
 }
 
 }  // namespace
 
 Status SessionImpl::generate_loaded(size_t batch, size_t seq, const GenerationOptions& o) {
   TERN_RETURN_IF_ERROR(check_generation_options(o, gen));
-  poison_born(0);
-  run_t5_encoder(model->t5, model->t5_weights, ctx, t5, t5buf, batch, seq);
-  poison_born(1);
+  poison_born(kEncoding);
+  run_seq2seq_encoder(model->seq2seq, model->seq2seq_weights, ctx, s2s, s2s_buf, batch, seq);
+  poison_born(kDecoding);
   src_len = seq;
   beams_now = size_t(o.num_beams);
-  const T5Config& c = model->t5;
-  DecoderCallbacks d{t5_step, t5_reorder, this};
-  Result<GenerationResult> r = tern::generate(o, gen, t5_memory, arena, batch,
+  const Seq2SeqConfig& c = model->seq2seq;
+  DecoderCallbacks d{decoder_step, decoder_reorder, this};
+  Result<GenerationResult> r = tern::generate(o, gen, s2s_memory, arena, batch,
                                               TokenIds{c.decoder_start_token_id, c.eos_token_id, c.pad_token_id}, d, ctx.kernels);
   if (!r.ok()) return r.status();
   generated = Generated{r->tokens, r->scores, r->sequences, r->length};
@@ -366,17 +361,17 @@ Status SessionImpl::generate_loaded(size_t batch, size_t seq, const GenerationOp
 Status Session::generate(const int64_t* input_ids, const int64_t* attention_mask, size_t batch, size_t seq,
                          const GenerationOptions& o) {
   SessionImpl& s = *impl_;
-  TERN_CHECK_OR_RETURN(s.is_t5(), Code::kInvalidArgument, "generate: this model is not an encoder-decoder");
+  TERN_CHECK_OR_RETURN(s.is_seq2seq(), Code::kInvalidArgument, "generate: this model is not an encoder-decoder");
   TERN_CHECK_OR_RETURN(input_ids != nullptr, Code::kInvalidArgument, "generate: input_ids is null");
   TERN_RETURN_IF_ERROR(check_shape(s.options, batch, seq));
-  TERN_RETURN_IF_ERROR(load_ids("input_ids", input_ids, attention_mask, batch * seq, seq, s.model->t5.vocab_size,
-                                s.t5buf.src_ids, s.t5buf.src_mask));
+  TERN_RETURN_IF_ERROR(load_ids("input_ids", input_ids, attention_mask, batch * seq, seq, s.model->seq2seq.src_vocab_size,
+                                s.s2s_buf.src_ids, s.s2s_buf.src_mask));
   return s.generate_loaded(batch, seq, o);
 }
 
 Status Session::generate(const std::string_view* texts, size_t count, const GenerationOptions& o) {
   SessionImpl& s = *impl_;
-  TERN_CHECK_OR_RETURN(s.is_t5(), Code::kInvalidArgument, "generate: this model is not an encoder-decoder");
+  TERN_CHECK_OR_RETURN(s.is_seq2seq(), Code::kInvalidArgument, "generate: this model is not an encoder-decoder");
   TERN_CHECK_OR_RETURN(texts != nullptr, Code::kInvalidArgument, "generate: texts is null");
   const Tokenizer* tok = s.model->tokenizer.get();
   TERN_CHECK_OR_RETURN(tok != nullptr, Code::kInvalidArgument,
@@ -384,18 +379,18 @@ Status Session::generate(const std::string_view* texts, size_t count, const Gene
   TERN_CHECK_OR_RETURN(count >= 1 && count <= s.options.max_batch, Code::kInvalidArgument,
                        "generate: %zu texts, the session was planned for 1..%zu", count, s.options.max_batch);
   const size_t stride = s.options.max_seq;
-  uint8_t* scratch = s.t5_at<uint8_t>(s.text_scratch);
+  uint8_t* scratch = s.s2s_at<uint8_t>(s.text_scratch);
   size_t lengths[4096], seq = 1;
   for (size_t i = 0; i < count; ++i) {
     Result<Encoded> e = tok->encode(texts[i], nullptr, scratch, s.options.truncate,
-                                    EncodeOutput{s.t5buf.src_ids + i * stride, nullptr, nullptr, stride});
+                                    EncodeOutput{s.s2s_buf.src_ids + i * stride, nullptr, nullptr, stride});
     if (!e.ok()) return Status::error(e.status().code(), "text %zu: %s", i, e.status().message());
     lengths[i] = e.value().length;
     seq = std::max(seq, lengths[i]);
   }
   const int32_t pad = std::max(tok->special().pad, 0);
   for (size_t i = 0; i < count; ++i)
-    pack_row(s.t5buf.src_ids, s.t5buf.src_mask, i, stride, seq, lengths[i], pad);
+    pack_row(s.s2s_buf.src_ids, s.s2s_buf.src_mask, i, stride, seq, lengths[i], pad);
   return s.generate_loaded(count, seq, o);
 }
 
@@ -436,7 +431,7 @@ Result<size_t> SessionImpl::encode_texts(const char* what, const std::string_vie
                                          size_t* lengths) {
   const Tokenizer* tok = model->tokenizer.get();
   TERN_CHECK_OR_RETURN(texts != nullptr, Code::kInvalidArgument, "%s: texts is null", what);
-  TERN_CHECK_OR_RETURN(!is_t5(), Code::kInvalidArgument, "%s: this model is an encoder-decoder", what);
+  TERN_CHECK_OR_RETURN(!is_seq2seq(), Code::kInvalidArgument, "%s: this model is an encoder-decoder", what);
   TERN_CHECK_OR_RETURN(tok != nullptr, Code::kInvalidArgument,
                        "%s: this model has no tokenizer (convert it with its tokenizer files, or pass token ids)", what);
   TERN_CHECK_OR_RETURN(count >= 1 && count <= options.max_batch, Code::kInvalidArgument,
@@ -460,7 +455,7 @@ Result<size_t> SessionImpl::encode_texts(const char* what, const std::string_vie
 
 Status Session::classify(const std::string_view* texts, const std::string_view* pairs, size_t count) {
   SessionImpl& s = *impl_;
-  TERN_CHECK_OR_RETURN(s.is_t5() || s.model->encoder.head == Head::kSequenceClassification, Code::kInvalidArgument,
+  TERN_CHECK_OR_RETURN(s.is_seq2seq() || s.model->encoder.head == Head::kSequenceClassification, Code::kInvalidArgument,
                        "classify: this model is not a sequence classifier (its head gives %s)",
                        s.model->encoder.head == Head::kEmbedding ? "embeddings" : "token labels");
   size_t lengths[4096];
@@ -494,7 +489,7 @@ const OutputTensor* Session::find_output(std::string_view name) const {
 }
 size_t Session::arena_bytes() const { return impl_->arena_bytes; }
 std::string Session::arena_plan() const {
-  return impl_->is_t5() ? impl_->t5_memory.describe() : impl_->plan.memory.describe();
+  return impl_->is_seq2seq() ? impl_->s2s_memory.describe() : impl_->plan.memory.describe();
 }
 size_t Session::xnnpack_bytes() const { return impl_->xnn ? impl_->xnn->bytes() : 0; }
 size_t Session::xnnpack_operators() const { return impl_->xnn ? impl_->xnn->operators() : 0; }

@@ -29,10 +29,10 @@ struct SessionImpl {
   // BERT family
   EncoderPlan plan;
   EncoderBuffers buf{};
-  // T5
-  MemoryPlan t5_memory;
-  T5Plan t5;
-  T5Buffers t5buf{};
+  // Encoder-decoders
+  MemoryPlan s2s_memory;
+  Seq2SeqPlan s2s;
+  Seq2SeqBuffers s2s_buf{};
   GeneratorPlan gen;
   int dec_logits = -1, dec_hidden = -1, dec_ids = -1, dec_mask = -1;  // run(): teacher forcing
   int text_scratch = -1;  // the tokenizer's working memory for generate(texts)
@@ -44,11 +44,11 @@ struct SessionImpl {
     if (ctx.pool) pthreadpool_destroy(ctx.pool);
     if (owns_arena) std::free(arena);
   }
-  bool is_t5() const { return model->arch == Arch::kT5; }
+  bool is_seq2seq() const { return model->encoder_decoder(); }
   template <typename T>
-  T* t5_at(int i) const { return reinterpret_cast<T*>(arena + t5_memory.offset(i)); }
+  T* s2s_at(int i) const { return reinterpret_cast<T*>(arena + s2s_memory.offset(i)); }
   Status run_loaded(size_t batch, size_t seq);
-  Status run_t5(const Inputs& in);
+  Status run_seq2seq(const Inputs& in);
   Status load_source(const Inputs& in);
   Status generate_loaded(size_t batch, size_t seq, const GenerationOptions& o);
   // Tokenizes texts (and pairs) into the encoder's inputs, row i at stride max_seq then packed to
@@ -57,9 +57,9 @@ struct SessionImpl {
   Result<size_t> encode_texts(const char* what, const std::string_view* texts, const std::string_view* pairs,
                               size_t count, TokenOffsets* offsets, size_t* lengths);
   void describe_outputs();
-  // SessionOptions::poison_scratch: T5's buffers born at `step` (0 encoding, 1 decoding) as NaN.
+  // SessionOptions::poison_scratch: an encoder-decoder's buffers born at `step` (Seq2SeqStep) as NaN.
   void poison_born(int step) const {
-    if (options.poison_scratch) t5_memory.poison_born(arena, step);
+    if (options.poison_scratch) s2s_memory.poison_born(arena, step);
   }
   void set_output(size_t index, const float* data, std::initializer_list<int64_t> shape);
 };

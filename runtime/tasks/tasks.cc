@@ -69,9 +69,10 @@ Classifier::Classifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Classifier::~Classifier() = default;
 
 Result<std::unique_ptr<Classifier>> Classifier::create(const Model& model, const SessionOptions& options) {
-  TERN_CHECK_OR_RETURN(model.arch() != Arch::kT5 && model.encoder_config().head != Head::kEmbedding,
+  const ModelInfo& info = model.info();
+  TERN_CHECK_OR_RETURN(!info.encoder_decoder && info.head != Head::kEmbedding,
                        Code::kInvalidArgument, "classifier: this model has no classification head (it is %s)",
-                       model.arch() == Arch::kT5 ? "an encoder-decoder" : "an embedding model");
+                       info.encoder_decoder ? "an encoder-decoder" : "an embedding model");
   TERN_CHECK_OR_RETURN(model.has_tokenizer(), Code::kInvalidArgument,
                        "classifier: this model has no tokenizer (convert it with its tokenizer files)");
   Result<std::unique_ptr<Session>> session = Session::create(model, options);
@@ -81,7 +82,7 @@ Result<std::unique_ptr<Classifier>> Classifier::create(const Model& model, const
   impl->session = std::move(session.value());
   const SessionOptions& o = impl->session->impl().options;
   impl->lengths.resize(o.max_batch);
-  if (model.encoder_config().head == Head::kTokenClassification) {
+  if (model.info().head == Head::kTokenClassification) {
     impl->offsets.resize(o.max_batch * o.max_seq);
     impl->entities.resize(o.max_batch * o.max_seq);
     impl->entity_counts.resize(o.max_batch);
@@ -89,8 +90,8 @@ Result<std::unique_ptr<Classifier>> Classifier::create(const Model& model, const
   return std::unique_ptr<Classifier>(new Classifier(std::move(impl)));
 }
 
-Head Classifier::head() const { return impl_->model->encoder_config().head; }
-bool Classifier::multi_label() const { return impl_->model->encoder_config().label_output == LabelOutput::kSigmoid; }
+Head Classifier::head() const { return impl_->model->info().head; }
+bool Classifier::multi_label() const { return impl_->model->info().label_output == LabelOutput::kSigmoid; }
 
 Status Classifier::classify(const std::string_view* texts, const std::string_view* pairs, size_t count) {
   if (head() == Head::kSequenceClassification) return impl_->session->classify(texts, pairs, count);
@@ -115,7 +116,7 @@ Embedder::Embedder(std::unique_ptr<Session> session) : session_(std::move(sessio
 Embedder::~Embedder() = default;
 
 Result<std::unique_ptr<Embedder>> Embedder::create(const Model& model, const SessionOptions& options) {
-  TERN_CHECK_OR_RETURN(model.arch() != Arch::kT5 && model.encoder_config().head == Head::kEmbedding,
+  TERN_CHECK_OR_RETURN(!model.info().encoder_decoder && model.info().head == Head::kEmbedding,
                        Code::kInvalidArgument, "embedder: this model has no embedding head (convert a "
                        "sentence-transformers folder, with its modules.json)");
   TERN_CHECK_OR_RETURN(model.has_tokenizer(), Code::kInvalidArgument,
@@ -140,7 +141,7 @@ Generator::Generator(std::unique_ptr<Session> session) : session_(std::move(sess
 Generator::~Generator() = default;
 
 Result<std::unique_ptr<Generator>> Generator::create(const Model& model, const SessionOptions& options) {
-  TERN_CHECK_OR_RETURN(model.arch() == Arch::kT5, Code::kInvalidArgument,
+  TERN_CHECK_OR_RETURN(model.info().encoder_decoder, Code::kInvalidArgument,
                        "generator: this model is an encoder, not an encoder-decoder");
   Result<std::unique_ptr<Session>> session = Session::create(model, options);
   if (!session.ok()) return session.status();

@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tern::Session& session = *created.value();
   const std::string_view text = "Hello world, the house is wonderful.";
   const int64_t ids[] = {0, 3, 2, 1};  // checked against the blob's vocab_size by run/generate
-  if (model.arch() == tern::Arch::kT5) {
+  if (model.info().encoder_decoder) {
     tern::GenerationOptions g = session.generation_defaults(text);
     if (model.has_tokenizer()) (void)session.generate(&text, 1, g);
     else (void)session.generate(ids, nullptr, 1, 4, g);

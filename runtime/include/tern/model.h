@@ -12,7 +12,8 @@
 
 namespace tern {
 
-enum class Arch { kBert = 0, kTorchEncoder = 1, kT5 = 2 };
+// The model's family, as converted (tern info prints it; nothing else depends on it).
+enum class Arch { kBert = 0, kTorchEncoder = 1, kT5 = 2, kTorchSeq2Seq = 3 };
 
 enum class Activation { kGeluErf = 0, kGeluTanh = 1, kRelu = 2, kTanh = 3, kSilu = 4 };
 
@@ -49,24 +50,22 @@ struct EncoderConfig {
   bool normalize = false;                  // Head::kEmbedding: L2-normalized
 };
 
-// Hyperparameters of a T5 encoder-decoder.
-struct T5Config {
-  int vocab_size = 0;
-  int d_model = 0;
-  int d_kv = 0;
-  int d_ff = 0;
-  int num_layers = 0;
-  int num_decoder_layers = 0;
+// What a model is and takes: for apps and tools (the full configs are internal).
+struct ModelInfo {
+  Arch arch = Arch::kBert;
+  bool encoder_decoder = false;  // generates text (Session::generate); else classifies or embeds
+  int vocab_size = 0;            // input ids are below this
+  int target_vocab_size = 0;     // encoder-decoder: generated ids are below this (else 0)
+  int hidden_size = 0;
+  int num_layers = 0;            // the encoder's
+  int num_decoder_layers = 0;    // encoder-decoder
   int num_heads = 0;
-  int relative_attention_num_buckets = 0;
-  int relative_attention_max_distance = 0;
-  float layer_norm_epsilon = 0;
-  bool gated = false;
-  Activation activation = Activation::kRelu;
-  bool tied_embeddings = true;
-  int decoder_start_token_id = 0;
-  int eos_token_id = 1;
-  int pad_token_id = 0;
+  int max_positions = 0;         // the longest input (and, encoder-decoder, output + 1) the
+                                 // position embeddings allow; 0: no limit
+  Activation activation = Activation::kGeluErf;
+  Head head = Head::kSequenceClassification;  // encoder
+  LabelOutput label_output = LabelOutput::kSoftmax;
+  int decoder_start_token_id = -1, eos_token_id = -1, pad_token_id = -1;  // encoder-decoder
 };
 
 struct ModelImpl;
@@ -80,8 +79,8 @@ class TERN_API Model {
   ~Model();
 
   Arch arch() const;
+  const ModelInfo& info() const;
   const EncoderConfig& encoder_config() const;  // BERT-family models
-  const T5Config& t5_config() const;            // T5
   size_t num_labels() const;
   std::string_view label(size_t id) const;  // "LABEL_<id>"-style names from id2label
   bool has_tokenizer() const;

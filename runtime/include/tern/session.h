@@ -19,13 +19,14 @@ namespace tern {
 struct SessionOptions {
   size_t max_batch = 1;
   size_t max_seq = 0;                 // tokens per sequence, special tokens included; 0: the
-                                      // model's max_position_embeddings (at most 512), else 512
+                                      // model's positions (ModelInfo::max_positions, at most 512), else 512
   bool output_hidden_states = false;  // keep every layer's output (hidden_states.0 .. .L)
   bool output_attentions = false;     // keep every layer's attention maps
   bool truncate = false;              // text longer than max_seq: truncate (else an error)
-  // T5 only: the longest generation and the most beams this session will run (memory for the
-  // KV caches is planned from them), and whether run() keeps decoder logits for every position.
-  size_t max_new_tokens = 64;
+  // Encoder-decoders only: the longest generation and the most beams this session will run (memory
+  // for the KV caches is planned from them). max_new_tokens 0: 64, or as many as the model's
+  // positions allow when fewer (the decoder's start token takes one).
+  size_t max_new_tokens = 0;
   size_t max_beams = 1;
   Isa isa = Isa::kAuto;
   size_t threads = 1;
