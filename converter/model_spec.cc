@@ -67,28 +67,44 @@ class SpecBuilder {
     append(t, source, {rows, dim});
     push(std::move(t));
   }
-  // Rows [first, first + count) of a source tensor of `shape`, as a source tensor of its own: a view
-  // (nothing is copied) kept in the TensorMap under "SOURCE[first:end]". Returns its name, or the
-  // empty string after recording why it cannot be made.
-  std::string rows_of(const std::string& source, const std::vector<int64_t>& shape, int64_t first, int64_t count) {
+  // A view (nothing is copied) of rows [first, first + count) of a source tensor of `shape`, or of
+  // all of it read as `shape` when it holds the same elements with size-1 axes (count 0). The spec
+  // owns it; null after recording why it cannot be made. `label` names it for --report.
+  const SourceTensor* view(const std::string& source, const std::vector<int64_t>& shape, int64_t first,
+                           int64_t count) {
     auto it = src_.find(source);
     if (it == src_.end()) {
       missing_.push_back("'" + source + "' " + shape_str(shape));
-      return "";
+      return nullptr;
     }
     used_.insert(source);
-    if (it->second.shape != shape) {
-      misshaped_.push_back("'" + source + "' is " + shape_str(it->second.shape) + ", the config needs " + shape_str(shape));
-      return "";
+    const SourceTensor& t = it->second;
+    std::vector<int64_t> kept, kept_stride;  // t's axes without its size-1 ones
+    for (size_t d = 0; d < t.shape.size(); ++d)
+      if (t.shape[d] != 1 || (count && d == 0)) {
+        kept.push_back(t.shape[d]);
+        if (!t.stride.empty()) kept_stride.push_back(t.stride[d]);
+      }
+    if (t.shape != shape && (count || kept != shape)) {
+      misshaped_.push_back("'" + source + "' is " + shape_str(t.shape) + ", the config needs " + shape_str(shape));
+      return nullptr;
     }
-    SourceTensor view = it->second;
-    const int64_t row = view.stride.empty() ? view.numel() / shape[0] : view.stride[0];
-    view.offset += first * row;
-    view.shape[0] = count;
-    const std::string name = source + "[" + std::to_string(first) + ":" + std::to_string(first + count) + "]";
-    src_[name] = std::move(view);
-    used_.insert(name);
-    return name;
+    auto v = std::make_unique<SourceTensor>(t);
+    v->shape = shape;
+    if (t.shape != shape) v->stride = kept_stride;  // the same elements without the size-1 axes
+    if (count) {
+      const int64_t row = t.stride.empty() ? t.numel() / shape[0] : t.stride[0];
+      v->offset += first * row;
+      v->shape[0] = count;
+    }
+    spec_.views.push_back(std::move(v));
+    return spec_.views.back().get();
+  }
+  // An OutTensor made of one view.
+  void from_view(const std::string& name, const SourceTensor* v, const std::string& label, Role role) {
+    if (!v) return;
+    OutTensor t{name, {label}, v->shape, {v}, role};
+    push(std::move(t));
   }
   bool has(const std::string& source) const { return src_.count(source) > 0; }
   bool same_data(const std::string& a, const std::string& b) const {
@@ -638,11 +654,6 @@ ModelSpec torch_seq2seq_spec(const JsonFields& c, const JsonFields& generation, 
   auto pos = src.find(table);
   if (pos == src.end())
     throw ConvertError("'" + table + "' is missing: tern takes the position table from the checkpoint");
-  if (pos->second.shape.size() == 3 && pos->second.shape[1] == 1) {
-    SourceTensor& p = pos->second;
-    if (!p.stride.empty()) p.stride = {p.stride[0], p.stride[2]};
-    p.shape = {p.shape[0], p.shape[2]};
-  }
   t.max_positions = int(std::min<int64_t>(pos->second.shape.empty() ? 0 : pos->second.shape[0], 1 << 20));
   if (c.has("max_positions") && c.integer("max_positions", 2, 1 << 20) != t.max_positions)
     throw ConvertError(c.field("max_positions") + " disagrees with '" + table + "', which has " +
@@ -667,7 +678,7 @@ ModelSpec torch_seq2seq_spec(const JsonFields& c, const JsonFields& generation, 
   };
   embedding("enc.embed", "src_tok_emb", t.src_vocab_size);
   embedding("dec.embed", "tgt_tok_emb", t.vocab_size);
-  b.embedding("position", table, t.max_positions, D);
+  b.from_view("position", b.view(table, {t.max_positions, D}, 0, 0), table, Role::kEmbedding);
   auto attention = [&](const std::string& d, const std::string& s) {
     b.linear_fused(d + ".qkv", s + ".in_proj_weight", s + ".in_proj_bias", 3 * D, D);
     b.linear(d + ".out", {s + ".out_proj"}, D, D);
@@ -689,13 +700,11 @@ ModelSpec torch_seq2seq_spec(const JsonFields& c, const JsonFields& generation, 
     b.norm(d + ".self.norm", s + ".norm1", D);
     // Cross-attention's packed in_proj: q rows apply to each decoder position, k and v rows to the
     // encoder output once per input, so they become two Linears.
-    const std::string cross = s + ".multihead_attn";
-    const std::string q_w = b.rows_of(cross + ".in_proj_weight", {3 * D, D}, 0, D);
-    const std::string kv_w = b.rows_of(cross + ".in_proj_weight", {3 * D, D}, D, 2 * D);
-    const std::string q_b = b.rows_of(cross + ".in_proj_bias", {3 * D}, 0, D);
-    const std::string kv_b = b.rows_of(cross + ".in_proj_bias", {3 * D}, D, 2 * D);
-    if (!q_w.empty() && !q_b.empty()) b.linear_fused(d + ".cross.q", q_w, q_b, D, D);
-    if (!kv_w.empty() && !kv_b.empty()) b.linear_fused(d + ".cross.kv", kv_w, kv_b, 2 * D, D);
+    const std::string cross = s + ".multihead_attn", w = cross + ".in_proj_weight", bias = cross + ".in_proj_bias";
+    b.from_view(d + ".cross.q.weight", b.view(w, {3 * D, D}, 0, D), w + "[q]", Role::kLinear);
+    b.from_view(d + ".cross.q.bias", b.view(bias, {3 * D}, 0, D), bias + "[q]", Role::kParam);
+    b.from_view(d + ".cross.kv.weight", b.view(w, {3 * D, D}, D, 2 * D), w + "[k,v]", Role::kLinear);
+    b.from_view(d + ".cross.kv.bias", b.view(bias, {3 * D}, D, 2 * D), bias + "[k,v]", Role::kParam);
     b.linear(d + ".cross.out", {cross + ".out_proj"}, D, D);
     b.norm(d + ".cross.norm", s + ".norm2", D);
     ffn(d, s);

@@ -41,6 +41,9 @@ struct ModelSpec {
   std::vector<std::string> generation_sources;
   std::vector<std::string> labels;
   std::vector<OutTensor> tensors;
+  // Views of checkpoint tensors some OutTensors read (rows of a packed projection, a buffer without
+  // its size-1 axis): the spec owns them; unique_ptr keeps their addresses when the spec moves.
+  std::vector<std::unique_ptr<SourceTensor>> views;
   std::vector<std::string> notes;  // printed by the converter (ignored keys and why)
 };
 
