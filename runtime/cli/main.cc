@@ -272,7 +272,7 @@ int info(const Model& model, const Args& a) {
               fm.version_major(), fm.version_minor(), fm.producer() ? fm.producer()->c_str() : "?");
   std::printf("arch:        %s (weights %s)\n", arch_name(model.arch()), fm.weights() ? fm.weights()->c_str() : "?");
   if (model.info().encoder_decoder) return info_seq2seq(model, a);
-  const EncoderConfig& c = model.encoder_config();
+  const EncoderConfig& c = m.encoder;
   std::printf("encoder:     vocab %d, hidden %d, layers %d, heads %d, ffn %d, %s, %s-norm\n",
               c.vocab_size, c.hidden_size, c.num_layers, c.num_heads, c.intermediate_size,
               activation_name(c.activation), c.norm_first ? "pre" : "post");

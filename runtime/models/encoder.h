@@ -13,6 +13,33 @@
 
 namespace tern {
 
+// Hyperparameters of a BERT-family encoder, as the blob gives them (internal: users read ModelInfo).
+struct EncoderConfig {
+  int vocab_size = 0;
+  int hidden_size = 0;
+  int num_layers = 0;
+  int num_heads = 0;
+  int intermediate_size = 0;
+  int max_position_embeddings = 0;  // 0: none
+  int type_vocab_size = 0;          // 0: none
+  float layer_norm_eps = 0;
+  Activation activation = Activation::kGeluErf;
+  bool norm_first = false;
+  bool embedding_norm = false;
+  bool final_norm = false;
+  bool pooler = false;
+  int num_labels = 0;               // 0 for an embedding model
+  int pad_token_id = 0;
+  int embedding_size = 0;           // ELECTRA, ALBERT: embeddings this wide, projected to hidden_size
+  bool positions_from_padding = false;  // RoBERTa, XLM-R
+  int num_layer_groups = 0;         // ALBERT: layers share weights in this many groups
+  Activation pooler_activation = Activation::kTanh;
+  Head head = Head::kSequenceClassification;
+  LabelOutput label_output = LabelOutput::kSoftmax;
+  Pooling pooling = Pooling::kFirstToken;  // Head::kEmbedding
+  bool normalize = false;                  // Head::kEmbedding: L2-normalized
+};
+
 struct EncoderWeights {
   const TensorView* word = nullptr;        // [V, H]
   const TensorView* position = nullptr;    // [P, H] or null

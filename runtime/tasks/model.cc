@@ -142,7 +142,6 @@ Result<std::unique_ptr<Model>> Model::load(const char* path) {
 }
 
 Arch Model::arch() const { return impl_->arch; }
-const EncoderConfig& Model::encoder_config() const { return impl_->encoder; }
 const ModelInfo& Model::info() const { return impl_->info; }
 size_t Model::num_labels() const { return size_t(impl_->encoder.num_labels); }
 std::string_view Model::label(size_t id) const {

@@ -23,33 +23,6 @@ enum class Head { kSequenceClassification = 0, kTokenClassification = 1, kEmbedd
 enum class LabelOutput { kSoftmax = 0, kSigmoid = 1, kRaw = 2 };
 enum class Pooling { kFirstToken = 0, kMean = 1 };
 
-// Hyperparameters of a BERT-family encoder classifier (BERT or a torch nn.TransformerEncoder).
-struct EncoderConfig {
-  int vocab_size = 0;
-  int hidden_size = 0;
-  int num_layers = 0;
-  int num_heads = 0;
-  int intermediate_size = 0;
-  int max_position_embeddings = 0;  // 0: none
-  int type_vocab_size = 0;          // 0: none
-  float layer_norm_eps = 0;
-  Activation activation = Activation::kGeluErf;
-  bool norm_first = false;
-  bool embedding_norm = false;
-  bool final_norm = false;
-  bool pooler = false;
-  int num_labels = 0;               // 0 for an embedding model
-  int pad_token_id = 0;
-  int embedding_size = 0;           // ELECTRA, ALBERT: embeddings this wide, projected to hidden_size
-  bool positions_from_padding = false;  // RoBERTa, XLM-R
-  int num_layer_groups = 0;         // ALBERT: layers share weights in this many groups
-  Activation pooler_activation = Activation::kTanh;
-  Head head = Head::kSequenceClassification;
-  LabelOutput label_output = LabelOutput::kSoftmax;
-  Pooling pooling = Pooling::kFirstToken;  // Head::kEmbedding
-  bool normalize = false;                  // Head::kEmbedding: L2-normalized
-};
-
 // What a model is and takes: for apps and tools (the full configs are internal).
 struct ModelInfo {
   Arch arch = Arch::kBert;
@@ -80,7 +53,6 @@ class TERN_API Model {
 
   Arch arch() const;
   const ModelInfo& info() const;
-  const EncoderConfig& encoder_config() const;  // BERT-family models
   size_t num_labels() const;
   std::string_view label(size_t id) const;  // "LABEL_<id>"-style names from id2label
   bool has_tokenizer() const;
