@@ -1,5 +1,5 @@
-// tern: the command-line front end (info, classify, tokenize, run). Exit codes: 0 ok, 1 bad input
-// or model (one line on stderr), 2 usage.
+// tern: the command-line front end (info, classify, embed, tokenize, generate, bench, run). Exit
+// codes: 0 ok, 1 bad input or model (one line on stderr), 2 usage (one line on stderr).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -21,33 +21,6 @@ namespace {
 
 using namespace tern;
 
-const char kUsage[] =
-    "usage: tern info MODEL.tern\n"
-    "       tern classify MODEL.tern TEXT... [--json] [--max-seq N] [--truncate]\n"
-    "       tern embed MODEL.tern TEXT... [--json] [--max-seq N] [--truncate]\n"
-    "       tern tokenize MODEL.tern TEXT... | --decode ID...\n"
-    "       tern generate MODEL.tern TEXT... [--num-beams N] [--max-new-tokens N] [--min-length N]\n"
-    "                [--length-penalty F] [--no-repeat-ngram-size N] [--early-stopping]\n"
-    "                [--do-sample --temperature F --top-k N --top-p F --seed N]\n"
-    "                [--num-return-sequences N]\n"
-    "                [--input-ids IDS.npy [--attention-mask MASK.npy] --output OUT.npy\n"
-    "                 [--output-scores SCORES.npy]]\n"
-    "       tern bench MODEL.tern [--batch B] [--seq S] [--new-tokens N] [--num-beams K]\n"
-    "                [--runs R] [--json]\n"
-    "       tern run MODEL.tern --inputs DIR --outputs DIR [--output-hidden-states]\n"
-    "                [--output-attentions]\n"
-    "common: --threads N  --isa auto|ref|avx2|avxvnni|avx512vnni|neon|neondot|i8mm\n"
-    "  run reads DIR/input_ids.npy [attention_mask.npy, token_type_ids.npy] (int64 or int32)\n"
-    "  and writes float32 .npy files named as Hugging Face's outputs (logits, pooler_output,\n"
-    "  last_hidden_state, hidden_states.N, attentions.N, sentence_embedding; T5: decoder_input_ids.npy,\n"
-    "  decoder_attention_mask.npy in, encoder_last_hidden_state, logits,\n"
-    "  encoder_hidden_states.N, decoder_hidden_states.N out).\n"
-    "  generate defaults come from the model (its generation config, or the task whose prefix\n"
-    "  the text starts with); flags override them. --min-length counts generated tokens.\n"
-    "  classify prints the best label (multi-label: every label scoring 0.5 or more) or, for\n"
-    "  token classification, the entities (grouped as the ner pipeline's \"simple\" strategy;\n"
-    "  JSON offsets count characters).\n";
-
 // A usage error is one line; the whole text is what --help is for.
 [[noreturn]] void usage(const std::string& msg) {
   std::fprintf(stderr, "tern: %s (see tern --help)\n", msg.c_str());
@@ -62,6 +35,7 @@ int fail(const Status& s) {
 struct Args {
   std::string command, model;
   std::vector<std::string> positional;
+  bool help = false;
   std::string inputs, outputs, input_ids, attention_mask, output, output_scores;
   // generate: flags given on the command line override the model's defaults
   struct {
@@ -97,56 +71,137 @@ float parse_float(const char* flag, const char* v) {
   return f;
 }
 
-Args parse(int argc, char** argv) {
+// The commands, as bits: each option row below names the commands that take it.
+enum CommandBit : unsigned {
+  kInfo = 1u << 0, kClassify = 1u << 1, kEmbed = 1u << 2, kTokenize = 1u << 3, kGenerate = 1u << 4,
+  kBench = 1u << 5, kRun = 1u << 6,
+  kAll = (1u << 7) - 1,
+};
+
+// One row per option: the parser accepts exactly the rows of a command, and `tern COMMAND --help`
+// prints exactly those rows, so the two cannot drift (tests/cli_help.sh checks the help of every
+// command against this table and against the parser). A name may have one row per set of commands
+// where its meaning or default differs (--num-beams). Each row's first line holds its name, value
+// and commands: the test reads them from there.
+struct Option {
+  const char* name;      // "--num-beams"
+  const char* value;     // what its value is called in the help ("N"); nullptr: a flag
+  unsigned commands;     // CommandBits
+  const char* fallback;  // the default, for the help
+  const char* help;
+  void (*set)(Args& a, const char* name, const char* value);  // value: nullptr for a flag
+};
+
+const Option kOptions[] = {
+  {"--json", nullptr, kClassify | kEmbed | kBench, "off",
+   "print JSON instead of text", [](Args& a, const char*, const char*) { a.json = true; }},
+  {"--max-seq", "N", kInfo | kClassify | kEmbed | kGenerate, "the model's maximum, at most 512",
+   "tokens per input the session plans for, special tokens included",
+   [](Args& a, const char* n, const char* v) { a.max_seq = parse_count(n, v); }},
+  {"--truncate", nullptr, kClassify | kEmbed | kGenerate, "off: an error",
+   "cut texts longer than --max-seq (Hugging Face's longest_first)", [](Args& a, const char*, const char*) { a.truncate = true; }},
+  {"--decode", nullptr, kTokenize, "off",
+   "the arguments are token ids: print their text", [](Args& a, const char*, const char*) { a.decode = true; }},
+  {"--num-beams", "N", kGenerate, "the model's",
+   "beams of beam search", [](Args& a, const char* n, const char* v) { a.gen.num_beams = int(parse_count(n, v)); }},
+  {"--max-new-tokens", "N", kGenerate, "the model's",
+   "generate at most N tokens", [](Args& a, const char* n, const char* v) { a.gen.max_new_tokens = int(parse_count(n, v)); }},
+  {"--min-length", "N", kGenerate, "the model's",
+   "generate at least N tokens (counts new tokens only)",
+   [](Args& a, const char* n, const char* v) { a.gen.min_length = int(parse_number(n, v, 0, 1 << 20)); }},
+  {"--length-penalty", "F", kGenerate, "the model's",
+   "beam search: exponent of the length dividing a hypothesis' score",
+   [](Args& a, const char* n, const char* v) { a.gen.length_penalty = parse_float(n, v); }},
+  {"--no-repeat-ngram-size", "N", kGenerate, "the model's",
+   "never repeat an n-gram of this size (0: off)",
+   [](Args& a, const char* n, const char* v) { a.gen.no_repeat = int(parse_number(n, v, 0, 1 << 20)); }},
+  {"--early-stopping", nullptr, kGenerate, "the model's",
+   "beam search: stop when num_beams hypotheses are finished", [](Args& a, const char*, const char*) { a.gen.early_stopping = true; }},
+  {"--do-sample", nullptr, kGenerate, "the model's",
+   "sample instead of searching", [](Args& a, const char*, const char*) { a.gen.do_sample = true; }},
+  {"--temperature", "F", kGenerate, "the model's",
+   "sampling: divide the logits by F", [](Args& a, const char* n, const char* v) { a.gen.temperature = parse_float(n, v); }},
+  {"--top-k", "N", kGenerate, "the model's",
+   "sampling: from the N likeliest tokens (0: all)",
+   [](Args& a, const char* n, const char* v) { a.gen.top_k = int(parse_number(n, v, 0, 1 << 24)); }},
+  {"--top-p", "F", kGenerate, "the model's",
+   "sampling: from the likeliest tokens whose probabilities sum to F",
+   [](Args& a, const char* n, const char* v) { a.gen.top_p = parse_float(n, v); }},
+  {"--seed", "N", kGenerate, "0",
+   "sampling: the random seed (same seed, same text; not PyTorch's draws)",
+   [](Args& a, const char* n, const char* v) { a.gen.seed = parse_number(n, v, 0, 1ll << 62); }},
+  {"--num-return-sequences", "N", kGenerate, "1",
+   "return the N best hypotheses (at most --num-beams) or N samples",
+   [](Args& a, const char* n, const char* v) { a.gen.num_return = int(parse_count(n, v)); }},
+  {"--input-ids", "IDS.npy", kGenerate, "none: texts",
+   "generate from token ids [batch, seq] (int64 or int32) instead of texts",
+   [](Args& a, const char*, const char* v) { a.input_ids = v; }},
+  {"--attention-mask", "MASK.npy", kGenerate, "all ones",
+   "with --input-ids: the mask, shaped like the ids", [](Args& a, const char*, const char* v) { a.attention_mask = v; }},
+  {"--output", "OUT.npy", kGenerate, "required with --input-ids",
+   "with --input-ids: write the sequences, int64, as generate() returns them",
+   [](Args& a, const char*, const char* v) { a.output = v; }},
+  {"--output-scores", "SCORES.npy", kGenerate, "none",
+   "with --input-ids and beam search: write the sequences' scores, float32",
+   [](Args& a, const char*, const char* v) { a.output_scores = v; }},
+  {"--batch", "B", kBench, "1",
+   "sequences per run", [](Args& a, const char* n, const char* v) { a.bench_batch = parse_count(n, v); }},
+  {"--seq", "S", kBench, "128",
+   "tokens per sequence", [](Args& a, const char* n, const char* v) { a.bench_seq = parse_count(n, v); }},
+  {"--new-tokens", "N", kBench, "32",
+   "T5: tokens generated per run (always all N)", [](Args& a, const char* n, const char* v) { a.bench_new_tokens = parse_count(n, v); }},
+  {"--num-beams", "K", kBench, "1",
+   "T5: beams of beam search", [](Args& a, const char* n, const char* v) { a.gen.num_beams = int(parse_count(n, v)); }},
+  {"--runs", "R", kBench, "20",
+   "timed runs after one warm-up", [](Args& a, const char* n, const char* v) { a.bench_runs = parse_count(n, v); }},
+  {"--inputs", "DIR", kRun, "required",
+   "read DIR/input_ids.npy and the other inputs there", [](Args& a, const char*, const char* v) { a.inputs = v; }},
+  {"--outputs", "DIR", kRun, "required",
+   "write the outputs as DIR/NAME.npy, float32", [](Args& a, const char*, const char* v) { a.outputs = v; }},
+  {"--output-hidden-states", nullptr, kRun, "off",
+   "also write hidden_states.N (T5: encoder_ and decoder_hidden_states.N)",
+   [](Args& a, const char*, const char*) { a.hidden = true; }},
+  {"--output-attentions", nullptr, kRun, "off",
+   "also write attentions.N", [](Args& a, const char*, const char*) { a.attentions = true; }},
+  {"--threads", "N", kInfo | kClassify | kEmbed | kGenerate | kBench | kRun, "1",
+   "threads for the matrix products (results do not depend on it)",
+   [](Args& a, const char* n, const char* v) { a.threads = parse_count(n, v); }},
+  {"--isa", "ISA", kInfo | kClassify | kEmbed | kGenerate | kBench | kRun, "auto: the best this CPU and build have",
+   "kernel tier: auto, ref, avx2, avxvnni, avx512vnni, neon, neondot or i8mm",
+   [](Args& a, const char*, const char* v) {
+     Result<Isa> isa = parse_isa(v);
+     if (!isa.ok()) usage(isa.status().message());
+     a.isa = isa.value();
+   }},
+  {"--help", nullptr, kAll, "",
+   "print this help and exit", [](Args& a, const char*, const char*) { a.help = true; }},
+};
+
+const Option* find_option(const std::string& name, unsigned command) {
+  for (const Option& o : kOptions)
+    if ((o.commands & command) && name == o.name) return &o;
+  return nullptr;
+}
+
+// argv[2...] of `tern COMMAND`: options of `command` (a CommandBit) anywhere, the model first of
+// the rest. Stops at --help.
+Args parse(const char* name, unsigned command, int argc, char** argv) {
   Args a;
-  if (argc < 2) usage("no command");
-  a.command = argv[1];
-  if (a.command == "-h" || a.command == "--help" || a.command == "help") {
-    std::fputs(kUsage, stdout);
-    std::exit(0);
-  }
+  a.command = name;
   for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage(s + " needs a value");
-      return argv[++i];
-    };
-    if (s == "--json") a.json = true;
-    else if (s == "--decode") a.decode = true;
-    else if (s == "--truncate") a.truncate = true;
-    else if (s == "--output-hidden-states") a.hidden = true;
-    else if (s == "--output-attentions") a.attentions = true;
-    else if (s == "--inputs") a.inputs = value();
-    else if (s == "--outputs") a.outputs = value();
-    else if (s == "--threads") a.threads = parse_count("--threads", value());
-    else if (s == "--max-seq") a.max_seq = parse_count("--max-seq", value());
-    else if (s == "--batch") a.bench_batch = parse_count("--batch", value());
-    else if (s == "--seq") a.bench_seq = parse_count("--seq", value());
-    else if (s == "--new-tokens") a.bench_new_tokens = parse_count("--new-tokens", value());
-    else if (s == "--runs") a.bench_runs = parse_count("--runs", value());
-    else if (s == "--input-ids") a.input_ids = value();
-    else if (s == "--attention-mask") a.attention_mask = value();
-    else if (s == "--output") a.output = value();
-    else if (s == "--output-scores") a.output_scores = value();
-    else if (s == "--num-beams") a.gen.num_beams = int(parse_count("--num-beams", value()));
-    else if (s == "--max-new-tokens") a.gen.max_new_tokens = int(parse_count("--max-new-tokens", value()));
-    else if (s == "--min-length") a.gen.min_length = int(parse_number("--min-length", value(), 0, 1 << 20));
-    else if (s == "--no-repeat-ngram-size") a.gen.no_repeat = int(parse_number("--no-repeat-ngram-size", value(), 0, 1 << 20));
-    else if (s == "--top-k") a.gen.top_k = int(parse_number("--top-k", value(), 0, 1 << 24));
-    else if (s == "--num-return-sequences") a.gen.num_return = int(parse_count("--num-return-sequences", value()));
-    else if (s == "--seed") a.gen.seed = parse_number("--seed", value(), 0, (1ll << 62));
-    else if (s == "--length-penalty") a.gen.length_penalty = parse_float("--length-penalty", value());
-    else if (s == "--temperature") a.gen.temperature = parse_float("--temperature", value());
-    else if (s == "--top-p") a.gen.top_p = parse_float("--top-p", value());
-    else if (s == "--early-stopping") a.gen.early_stopping = true;
-    else if (s == "--do-sample") a.gen.do_sample = true;
-    else if (s == "--isa") {
-      Result<Isa> isa = parse_isa(value());
-      if (!isa.ok()) usage(isa.status().message());
-      a.isa = isa.value();
-    } else if (s.size() > 1 && s[0] == '-' && s[1] == '-') usage("unknown option " + s);
-    else if (a.model.empty()) a.model = s;
-    else a.positional.push_back(s);
+    if (s == "-h") s = "--help";
+    if (s.size() > 1 && s[0] == '-' && s[1] == '-') {
+      const Option* o = find_option(s, command);
+      if (!o) usage("unknown option " + s + " for " + name);
+      if (o->value && i + 1 >= argc) usage(s + " needs a value");
+      o->set(a, o->name, o->value ? argv[++i] : nullptr);
+      if (a.help) return a;
+    } else if (a.model.empty()) {
+      a.model = s;
+    } else {
+      a.positional.push_back(s);
+    }
   }
   if (a.model.empty()) usage("MODEL.tern is required");
   return a;
@@ -622,21 +677,90 @@ int bench(const Model& model, const Args& a) {
   return 0;
 }
 
+
+struct Command {
+  const char* name;
+  unsigned bit;
+  const char* operands;  // after `tern NAME`
+  const char* summary;   // one line, for `tern --help`
+  const char* about;     // more, for `tern NAME --help` (may be empty)
+  int (*run)(const Model& model, const Args& a);
+};
+
+const Command kCommands[] = {
+  {"info", kInfo, "MODEL.tern", "the model's config, labels, tokenizer, tensors, arena (+ XNNPACK) and kernels",
+   "The arena is planned for batch 1 and --max-seq tokens (T5: 128 new tokens, 4 beams).\n", info},
+  {"classify", kClassify, "MODEL.tern TEXT...", "the label of each TEXT; token classification: its entities",
+   "Prints the best label (multi-label: every label scoring 0.5 or more) or, for token classification,\n"
+   "the entities (grouped as the ner pipeline's \"simple\" strategy; JSON offsets count characters).\n", classify},
+  {"embed", kEmbed, "MODEL.tern TEXT...", "the sentence embedding of each TEXT (sentence-transformers models)", "",
+   embed},
+  {"tokenize", kTokenize, "MODEL.tern TEXT... | --decode ID...", "the token ids of each TEXT, or ids back to text",
+   "One line per TEXT: its token ids, special tokens included.\n", tokenize},
+  {"generate", kGenerate, "MODEL.tern TEXT... | --input-ids IDS.npy --output OUT.npy",
+   "T5: text (or token ids) in, text (or token ids) out",
+   "Defaults come from the model (its generation config, or the task whose prefix the text starts\n"
+   "with; `tern info` lists them); options override them.\n", generate},
+  {"bench", kBench, "MODEL.tern", "times runs on fixed token ids: latency, load time, memory",
+   "", bench},
+  {"run", kRun, "MODEL.tern --inputs DIR --outputs DIR", "token ids in, every output out, as .npy files named as Hugging Face's",
+   "Reads DIR/input_ids.npy [attention_mask.npy, token_type_ids.npy] (int64 or int32) and writes float32\n"
+   ".npy files named as Hugging Face's outputs (logits, pooler_output, last_hidden_state, hidden_states.N,\n"
+   "attentions.N, sentence_embedding; T5: decoder_input_ids.npy, decoder_attention_mask.npy in,\n"
+   "encoder_last_hidden_state, logits, encoder_hidden_states.N, decoder_hidden_states.N out).\n", run},
+};
+
+void print_overview() {
+  std::printf("usage: tern COMMAND MODEL.tern [ARGS...] [OPTIONS]\n"
+              "       tern COMMAND --help    (the command's options, each with its default)\n\ncommands:\n");
+  for (const Command& c : kCommands) std::printf("  %-9s %s\n", c.name, c.summary);
+  std::printf("\nexit codes: 0 ok, 1 bad input or model (one line on stderr), 2 usage\n");
+}
+
+// The usage line, the notes, then one line per option of the command: exactly the rows of kOptions
+// the parser accepts for it.
+void print_help(const Command& c) {
+  std::printf("usage: tern %s %s [OPTIONS]\n%s", c.name, c.operands, c.about);
+  std::printf("\noptions:\n");
+  auto left = [](const Option& o) {
+    std::string s = std::string(o.name == std::string("--help") ? "-h, " : "") + o.name;
+    return o.value ? s + " " + o.value : s;
+  };
+  size_t width = 0;
+  for (const Option& o : kOptions)
+    if (o.commands & c.bit) width = std::max(width, left(o).size());
+  for (const Option& o : kOptions) {
+    if (!(o.commands & c.bit)) continue;
+    std::printf("  %-*s  %s", int(width), left(o).c_str(), o.help);
+    if (std::strncmp(o.fallback, "required", 8) == 0) std::printf(" (%s)", o.fallback);
+    else if (*o.fallback) std::printf(" (default: %s)", o.fallback);
+    std::printf("\n");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a = parse(argc, argv);
-  using Command = int (*)(const Model&, const Args&);
-  Command cmd = a.command == "info" ? info
-              : a.command == "classify" ? classify
-              : a.command == "embed" ? embed
-              : a.command == "tokenize" ? tokenize
-              : a.command == "run" ? run
-              : a.command == "generate" ? generate
-              : a.command == "bench" ? bench
-              : nullptr;
-  if (!cmd) usage("unknown command '" + a.command + "'");
+  if (argc < 2) usage("no command");
+  const std::string first = argv[1];
+  if (first == "-h" || first == "--help" || first == "help") {
+    const Command* about = nullptr;
+    for (const Command& c : kCommands)
+      if (argc > 2 && c.name == std::string(argv[2])) about = &c;
+    if (about) print_help(*about);
+    else print_overview();
+    return 0;
+  }
+  const Command* cmd = nullptr;
+  for (const Command& c : kCommands)
+    if (first == c.name) cmd = &c;
+  if (!cmd) usage("unknown command '" + first + "'");
+  Args a = parse(cmd->name, cmd->bit, argc, argv);
+  if (a.help) {
+    print_help(*cmd);
+    return 0;
+  }
   Result<std::unique_ptr<Model>> model = Model::load(a.model.c_str());
   if (!model.ok()) return fail(model.status());
-  return cmd(*model.value(), a);
+  return cmd->run(*model.value(), a);
 }
