@@ -448,6 +448,16 @@ int embed(const Model& model, const Args& a) {
   return 0;
 }
 
+// A token as one word of a line: its bytes, with backslash, space and control bytes as \xNN (an
+// added token may hold a space; byte-level BPE and SentencePiece tokens never do).
+void print_token(std::string_view t) {
+  for (unsigned char c : t) {
+    if (c <= ' ' || c == '\\' || c == 0x7F) std::printf("\\x%02X", c);
+    else std::putchar(c);
+  }
+}
+
+// One line per text: ID:TOKEN for each of its tokens, special tokens included.
 int tokenize(const Model& model, const Args& a) {
   if (!model.has_tokenizer()) return fail(Status::error(Code::kInvalidArgument, "this model has no tokenizer"));
   if (a.decode) {
@@ -462,10 +472,14 @@ int tokenize(const Model& model, const Args& a) {
     std::printf("%s\n", model.decode(ids.data(), ids.size()).c_str());
     return 0;
   }
+  const Tokenizer& tokenizer = *model.impl().tokenizer;
   for (const std::string& text : a.positional) {
     Result<std::vector<int32_t>> ids = model.tokenize(text);
     if (!ids.ok()) return fail(ids.status());
-    for (size_t i = 0; i < ids->size(); ++i) std::printf("%s%d", i ? " " : "", (*ids)[i]);
+    for (size_t i = 0; i < ids->size(); ++i) {
+      std::printf("%s%d:", i ? " " : "", (*ids)[i]);
+      print_token(tokenizer.token((*ids)[i]));
+    }
     std::printf("\n");
   }
   return 0;
@@ -695,8 +709,9 @@ const Command kCommands[] = {
    "the entities (grouped as the ner pipeline's \"simple\" strategy; JSON offsets count characters).\n", classify},
   {"embed", kEmbed, "MODEL.tern TEXT...", "the sentence embedding of each TEXT (sentence-transformers models)", "",
    embed},
-  {"tokenize", kTokenize, "MODEL.tern TEXT... | --decode ID...", "the token ids of each TEXT, or ids back to text",
-   "One line per TEXT: its token ids, special tokens included.\n", tokenize},
+  {"tokenize", kTokenize, "MODEL.tern TEXT... | --decode ID...", "the token ids and tokens of each TEXT, or ids back to text",
+   "One line per TEXT: ID:TOKEN for each token, special tokens included; in a token, backslash, space\n"
+   "and control bytes are written \\xNN.\n", tokenize},
   {"generate", kGenerate, "MODEL.tern TEXT... | --input-ids IDS.npy --output OUT.npy",
    "T5: text (or token ids) in, text (or token ids) out",
    "Defaults come from the model (its generation config, or the task whose prefix the text starts\n"
