@@ -47,7 +47,7 @@ struct Args {
   } gen;
   bool json = false, decode = false, hidden = false, attentions = false, truncate = false;
   size_t threads = 1, max_seq = 0;
-  size_t bench_batch = 1, bench_seq = 128, bench_new_tokens = 32, bench_runs = 20;
+  size_t bench_batch = 1, bench_seq = 0, bench_new_tokens = 32, bench_runs = 20;  // bench_seq 0: fit the model
   Isa isa = Isa::kAuto;
 };
 
@@ -147,7 +147,7 @@ const Option kOptions[] = {
    [](Args& a, const char*, const char* v) { a.output_scores = v; }},
   {"--batch", "B", kBench, "1",
    "sequences per run", [](Args& a, const char* n, const char* v) { a.bench_batch = parse_count(n, v); }},
-  {"--seq", "S", kBench, "128",
+  {"--seq", "S", kBench, "min(128, the model's maximum)",
    "tokens per sequence", [](Args& a, const char* n, const char* v) { a.bench_seq = parse_count(n, v); }},
   {"--new-tokens", "N", kBench, "32",
    "T5: tokens generated per run (always all N)", [](Args& a, const char* n, const char* v) { a.bench_new_tokens = parse_count(n, v); }},
@@ -844,7 +844,9 @@ int bench(const Model& model, const Args& a) {
   if (!reloaded.ok()) return fail(reloaded.status());
   const bool t5 = model.arch() == Arch::kT5;
   const int vocab = t5 ? model.t5_config().vocab_size : model.encoder_config().vocab_size;
-  const size_t B = a.bench_batch, S = a.bench_seq, beams = a.gen.num_beams > 0 ? size_t(a.gen.num_beams) : 1;
+  // Without --seq, a length every model takes: 128 tokens, or fewer if the model has fewer positions.
+  const size_t B = a.bench_batch, S = a.bench_seq ? a.bench_seq : std::min<size_t>(128, model_max_seq(model));
+  const size_t beams = a.gen.num_beams > 0 ? size_t(a.gen.num_beams) : 1;
   SessionOptions o;
   o.max_batch = B;
   o.max_seq = S;
