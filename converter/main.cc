@@ -1,4 +1,6 @@
 // tern-convert: a Hugging Face directory or torch state dict -> one self-contained .tern blob.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -75,7 +77,7 @@ void print_help() {
       "  SRC is a Hugging Face model directory (config.json; model.safetensors or pytorch_model.bin,\n"
       "  sharded or not, f32/f16/bf16; vocab.txt + tokenizer_config.json, spiece.model, vocab.json +\n"
       "  merges.txt, or tokenizer.json), or one weights file (safetensors or torch state dict) with --config.\n"
-      "\noptions:\n");
+      "  On a terminal, progress (tensor i/N, bytes written) is shown on stderr.\n\noptions:\n");
   auto left = [](const Option& o) {
     std::string s = std::string(o.name == std::string("--help") ? "-h, " : "") + o.name;
     return o.value ? s + " " + o.value : s;
@@ -117,6 +119,22 @@ Args parse(int argc, char** argv) {
     usage_error("--weights must be int8, f16 or f32");
   return a;
 }
+
+// "tensor i/N, bytes written" on one line of stderr, overwritten with \r, when stderr is a
+// terminal: a conversion can take a while. Nothing otherwise: scripts and tests read stderr.
+struct ProgressLine {
+  bool shown = false;
+  void operator()(size_t done, size_t total, uint64_t bytes) {
+    std::fprintf(stderr, "\rtern-convert: tensor %zu/%zu, %llu bytes written", done, total, (unsigned long long)bytes);
+    std::fflush(stderr);
+    shown = true;
+  }
+  void clear() {  // before any other line: notes, errors, or the summary on stdout
+    if (shown) std::fprintf(stderr, "\r\033[K");
+    shown = false;
+  }
+};
+ProgressLine progress_line;
 
 std::string dir_of(const std::string& src) {
   std::ifstream probe(src + "/config.json");
@@ -170,7 +188,10 @@ int run(const Args& a) {
   } else {
     throw tc::ConvertError("internal: unknown architecture " + arch);
   }
-  tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, out);
+  tc::Progress progress;
+  if (isatty(fileno(stderr))) progress = [](size_t done, size_t total, uint64_t bytes) { progress_line(done, total, bytes); };
+  tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, out, progress);
+  progress_line.clear();
   out.commit();
   for (const std::string& n : spec.notes) std::fprintf(stderr, "tern-convert: note: %s\n", n.c_str());
   if (a.report) {
@@ -199,6 +220,7 @@ int main(int argc, char** argv) {
   try {
     return run(a);
   } catch (const std::exception& e) {
+    progress_line.clear();
     std::fprintf(stderr, "tern-convert: error: %s\n", e.what());
     return 1;
   }
