@@ -1,4 +1,7 @@
 // tern-convert: a Hugging Face directory or torch state dict -> one self-contained .tern blob.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -15,20 +18,6 @@ namespace tc = tern::convert;
 
 namespace {
 
-const char kUsage[] =
-    "usage: tern-convert SRC -o OUT.tern [--arch auto|bert|t5|torch-encoder|torch-seq2seq] [--config CONFIG.json]\n"
-    "                    [--weights int8|f16|f32] [--keep-float REGEX]... [--report]\n"
-    "       tern-convert --help | --version\n"
-    "  SRC           a Hugging Face model directory (config.json, model.safetensors or\n"
-    "                pytorch_model.bin, sharded or not, vocab.txt + tokenizer_config.json),\n"
-    "                or one weights file (safetensors or torch state dict) with --config\n"
-    "  --arch        architecture (default auto: from config.json)\n"
-    "  --config      config JSON (default SRC/config.json)\n"
-    "  --weights     storage of Linear weights and embedding tables (default int8: symmetric,\n"
-    "                one scale per output channel); biases and norms stay f32\n"
-    "  --keep-float  keep tensors whose tern or checkpoint name matches REGEX in f32 (repeatable)\n"
-    "  --report      print every tensor with its dtype and quantization error\n";
-
 struct Args {
   std::string src, out, arch = "auto", config, weights = "int8";
   std::vector<std::string> keep_float;
@@ -41,29 +30,86 @@ struct Args {
   std::exit(2);
 }
 
+void print_help();
+
+// One row per option: the parser accepts exactly these and --help prints exactly these, so the two
+// cannot drift (tests/cli_help.sh checks the help against this table and the parser). Each row's
+// first line holds its name.
+struct Option {
+  const char* name;
+  const char* value;     // what its value is called in the help; nullptr: a flag
+  const char* fallback;  // the default, for the help
+  const char* help;
+  void (*set)(Args& a, const char* value);  // value: nullptr for a flag
+};
+
+const Option kOptions[] = {
+  {"-o", "OUT.tern", "required",
+   "the blob to write (replaced only by a successful conversion)", [](Args& a, const char* v) { a.out = v; }},
+  {"--arch", "auto|bert|t5|torch-encoder|torch-seq2seq", "auto: from config.json",
+   "the architecture", [](Args& a, const char* v) { a.arch = v; }},
+  {"--config", "CONFIG.json", "SRC/config.json",
+   "the model's config", [](Args& a, const char* v) { a.config = v; }},
+  {"--weights", "int8|f16|f32", "int8",
+   "Linear weights' storage (int8: symmetric, per output channel; embeddings f16, heads f32)",
+   [](Args& a, const char* v) { a.weights = v; }},
+  {"--keep-float", "REGEX", "none",
+   "keep tensors whose tern or checkpoint name matches REGEX in f32 (repeatable)",
+   [](Args& a, const char* v) { a.keep_float.push_back(v); }},
+  {"--report", nullptr, "off",
+   "print every tensor with its dtype and quantization error, and the peak memory",
+   [](Args& a, const char*) { a.report = true; }},
+  {"--version", nullptr, "",
+   "print the version and exit", [](Args&, const char*) {
+     std::printf("tern-convert %s\n", TERN_VERSION);
+     std::exit(0);
+   }},
+  {"--help", nullptr, "",
+   "print this help and exit", [](Args&, const char*) {
+     print_help();
+     std::exit(0);
+   }},
+};
+
+void print_help() {
+  std::printf(
+      "usage: tern-convert SRC -o OUT.tern [OPTIONS]\n"
+      "  SRC is a Hugging Face model directory (config.json; model.safetensors or pytorch_model.bin,\n"
+      "  sharded or not, f32/f16/bf16; vocab.txt + tokenizer_config.json, spiece.model, vocab.json +\n"
+      "  merges.txt, or tokenizer.json), or one weights file (safetensors or torch state dict) with --config.\n"
+      "  On a terminal, progress (tensor i/N, bytes written) is shown on stderr.\n\noptions:\n");
+  auto left = [](const Option& o) {
+    std::string s = std::string(o.name == std::string("--help") ? "-h, " : "") + o.name;
+    return o.value ? s + " " + o.value : s;
+  };
+  size_t width = 0;
+  for (const Option& o : kOptions) width = std::max(width, left(o).size());
+  for (const Option& o : kOptions) {
+    std::printf("  %-*s  %s", int(width), left(o).c_str(), o.help);
+    if (std::strncmp(o.fallback, "required", 8) == 0) std::printf(" (%s)", o.fallback);
+    else if (*o.fallback) std::printf(" (default: %s)", o.fallback);
+    std::printf("\n");
+  }
+}
+
 Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage_error(s + " needs a value");
-      return argv[++i];
-    };
-    if (s == "-h" || s == "--help") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else if (s == "--version") {
-      std::printf("tern-convert %s\n", TERN_VERSION);
-      std::exit(0);
-    } else if (s == "-o") a.out = value();
-    else if (s == "--arch") a.arch = value();
-    else if (s == "--config") a.config = value();
-    else if (s == "--weights") a.weights = value();
-    else if (s == "--keep-float") a.keep_float.push_back(value());
-    else if (s == "--report") a.report = true;
-    else if (!s.empty() && s[0] == '-') usage_error("unknown option " + s);
-    else if (a.src.empty()) a.src = s;
-    else usage_error("more than one SRC");
+    if (s == "-h") s = "--help";
+    const Option* o = nullptr;
+    for (const Option& row : kOptions)
+      if (s == row.name) o = &row;
+    if (o) {
+      if (o->value && i + 1 >= argc) usage_error(s + " needs a value");
+      o->set(a, o->value ? argv[++i] : nullptr);
+    } else if (!s.empty() && s[0] == '-') {
+      usage_error("unknown option " + s);
+    } else if (a.src.empty()) {
+      a.src = s;
+    } else {
+      usage_error("more than one SRC");
+    }
   }
   if (a.src.empty() || a.out.empty()) usage_error("SRC and -o OUT are required");
   // Checked here, before any file is read: a typo should not cost a checkpoint read.
@@ -73,6 +119,22 @@ Args parse(int argc, char** argv) {
     usage_error("--weights must be int8, f16 or f32");
   return a;
 }
+
+// "tensor i/N, bytes written" on one line of stderr, overwritten with \r, when stderr is a
+// terminal: a conversion can take a while. Nothing otherwise: scripts and tests read stderr.
+struct ProgressLine {
+  bool shown = false;
+  void operator()(size_t done, size_t total, uint64_t bytes) {
+    std::fprintf(stderr, "\rtern-convert: tensor %zu/%zu, %llu bytes written", done, total, (unsigned long long)bytes);
+    std::fflush(stderr);
+    shown = true;
+  }
+  void clear() {  // before any other line: notes, errors, or the summary on stdout
+    if (shown) std::fprintf(stderr, "\r\033[K");
+    shown = false;
+  }
+};
+ProgressLine progress_line;
 
 std::string dir_of(const std::string& src) {
   std::ifstream probe(src + "/config.json");
@@ -129,7 +191,10 @@ int run(const Args& a) {
   } else {
     throw tc::ConvertError("internal: unknown architecture " + arch);
   }
-  tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, out);
+  tc::Progress progress;
+  if (isatty(fileno(stderr))) progress = [](size_t done, size_t total, uint64_t bytes) { progress_line(done, total, bytes); };
+  tc::BlobSummary s = tc::write_blob(spec, std::move(tokenizer), policy, out, progress);
+  progress_line.clear();
   out.commit();
   for (const std::string& n : spec.notes) std::fprintf(stderr, "tern-convert: note: %s\n", n.c_str());
   if (a.report) {
@@ -158,6 +223,7 @@ int main(int argc, char** argv) {
   try {
     return run(a);
   } catch (const std::exception& e) {
+    progress_line.clear();
     std::fprintf(stderr, "tern-convert: error: %s\n", e.what());
     return 1;
   }

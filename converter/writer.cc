@@ -115,7 +115,7 @@ std::string shape_str(const std::vector<int64_t>& s) {
 }  // namespace
 
 BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> tokenizer,
-                       const WeightsPolicy& policy, OutputFile& file) {
+                       const WeightsPolicy& policy, OutputFile& file, const Progress& progress) {
   std::vector<std::unique_ptr<fb::TensorT>> metas;
   for (const OutTensor& t : spec.tensors) metas.push_back(plan_tensor(t, policy));
 
@@ -158,7 +158,12 @@ BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> to
     return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
   };
   const uint64_t base = (pack(uint64_t(1) << 40).size() + 63) / 64 * 64;
-  for (size_t i = 0; i < metas.size(); ++i) write_tensor(spec.tensors[i], *metas[i], file, base + metas[i]->offset);
+  uint64_t written = 0;
+  for (size_t i = 0; i < metas.size(); ++i) {
+    write_tensor(spec.tensors[i], *metas[i], file, base + metas[i]->offset);
+    written += metas[i]->size;
+    if (progress) progress(i + 1, metas.size(), written);
+  }
   const std::vector<uint8_t> table = pack(base);
   if ((table.size() + 63) / 64 * 64 != base) throw ConvertError("internal: table size changed between passes");
   file.write_at(0, table.data(), table.size());

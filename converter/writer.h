@@ -2,6 +2,7 @@
 // followed by the 64-byte aligned data segment.
 #pragma once
 
+#include <functional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -26,8 +27,11 @@ struct BlobSummary {
   std::vector<TensorReport> tensors;
 };
 
+// Called after each tensor is written: tensors written, of total, and their bytes so far.
+using Progress = std::function<void(size_t done, size_t total, uint64_t bytes)>;
+
 // Writes the blob into `out` (its temporary file); the caller commits it.
 BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> tokenizer,
-                       const WeightsPolicy& policy, OutputFile& out);
+                       const WeightsPolicy& policy, OutputFile& out, const Progress& progress = nullptr);
 
 }  // namespace tern::convert

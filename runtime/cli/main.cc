@@ -1,6 +1,7 @@
-// tern: the command-line front end (info, classify, tokenize, run). Exit codes: 0 ok, 1 bad input
-// or model (one line on stderr), 2 usage.
+// tern: the command-line front end (info, classify, embed, tokenize, generate, bench, run). Exit
+// codes: 0 ok, 1 bad input or model (one line on stderr), 2 usage (one line on stderr).
 #include <algorithm>
+#include <cstdarg>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,33 +22,6 @@ namespace {
 
 using namespace tern;
 
-const char kUsage[] =
-    "usage: tern info MODEL.tern\n"
-    "       tern classify MODEL.tern TEXT... [--json] [--max-seq N] [--truncate]\n"
-    "       tern embed MODEL.tern TEXT... [--json] [--max-seq N] [--truncate]\n"
-    "       tern tokenize MODEL.tern TEXT... | --decode ID...\n"
-    "       tern generate MODEL.tern TEXT... [--num-beams N] [--max-new-tokens N] [--min-length N]\n"
-    "                [--length-penalty F] [--no-repeat-ngram-size N] [--early-stopping]\n"
-    "                [--do-sample --temperature F --top-k N --top-p F --seed N]\n"
-    "                [--num-return-sequences N]\n"
-    "                [--input-ids IDS.npy [--attention-mask MASK.npy] --output OUT.npy\n"
-    "                 [--output-scores SCORES.npy]]\n"
-    "       tern bench MODEL.tern [--batch B] [--seq S] [--new-tokens N] [--num-beams K]\n"
-    "                [--runs R] [--json]\n"
-    "       tern run MODEL.tern --inputs DIR --outputs DIR [--output-hidden-states]\n"
-    "                [--output-attentions]\n"
-    "common: --threads N  --isa auto|ref|avx2|avxvnni|avx512vnni|neon|neondot|i8mm\n"
-    "  run reads DIR/input_ids.npy [attention_mask.npy, token_type_ids.npy] (int64 or int32)\n"
-    "  and writes float32 .npy files named as Hugging Face's outputs (logits, pooler_output,\n"
-    "  last_hidden_state, hidden_states.N, attentions.N, sentence_embedding; T5: decoder_input_ids.npy,\n"
-    "  decoder_attention_mask.npy in, encoder_last_hidden_state, logits,\n"
-    "  encoder_hidden_states.N, decoder_hidden_states.N out).\n"
-    "  generate defaults come from the model (its generation config, or the task whose prefix\n"
-    "  the text starts with); flags override them. --min-length counts generated tokens.\n"
-    "  classify prints the best label (multi-label: every label scoring 0.5 or more) or, for\n"
-    "  token classification, the entities (grouped as the ner pipeline's \"simple\" strategy;\n"
-    "  JSON offsets count characters).\n";
-
 // A usage error is one line; the whole text is what --help is for.
 [[noreturn]] void usage(const std::string& msg) {
   std::fprintf(stderr, "tern: %s (see tern --help)\n", msg.c_str());
@@ -62,6 +36,7 @@ int fail(const Status& s) {
 struct Args {
   std::string command, model;
   std::vector<std::string> positional;
+  bool help = false;
   std::string inputs, outputs, input_ids, attention_mask, output, output_scores;
   // generate: flags given on the command line override the model's defaults
   struct {
@@ -72,7 +47,7 @@ struct Args {
   } gen;
   bool json = false, decode = false, hidden = false, attentions = false, truncate = false;
   size_t threads = 1, max_seq = 0;
-  size_t bench_batch = 1, bench_seq = 128, bench_new_tokens = 32, bench_runs = 20;
+  size_t bench_batch = 1, bench_seq = 0, bench_new_tokens = 32, bench_runs = 20;  // bench_seq 0: fit the model
   Isa isa = Isa::kAuto;
 };
 
@@ -97,62 +72,143 @@ float parse_float(const char* flag, const char* v) {
   return f;
 }
 
-Args parse(int argc, char** argv) {
+// The commands, as bits: each option row below names the commands that take it.
+enum CommandBit : unsigned {
+  kInfo = 1u << 0, kClassify = 1u << 1, kEmbed = 1u << 2, kTokenize = 1u << 3, kGenerate = 1u << 4,
+  kBench = 1u << 5, kRun = 1u << 6,
+  kAll = (1u << 7) - 1,
+};
+
+// One row per option: the parser accepts exactly the rows of a command, and `tern COMMAND --help`
+// prints exactly those rows, so the two cannot drift (tests/cli_help.sh checks the help of every
+// command against this table and against the parser). A name may have one row per set of commands
+// where its meaning or default differs (--num-beams). Each row's first line holds its name, value
+// and commands: the test reads them from there.
+struct Option {
+  const char* name;      // "--num-beams"
+  const char* value;     // what its value is called in the help ("N"); nullptr: a flag
+  unsigned commands;     // CommandBits
+  const char* fallback;  // the default, for the help
+  const char* help;
+  void (*set)(Args& a, const char* name, const char* value);  // value: nullptr for a flag
+};
+
+const Option kOptions[] = {
+  {"--json", nullptr, kInfo | kClassify | kEmbed | kBench, "off",
+   "print JSON instead of text", [](Args& a, const char*, const char*) { a.json = true; }},
+  {"--max-seq", "N", kInfo | kClassify | kEmbed | kGenerate, "the model's maximum, at most 512",
+   "tokens per input the session plans for, special tokens included",
+   [](Args& a, const char* n, const char* v) { a.max_seq = parse_count(n, v); }},
+  {"--truncate", nullptr, kClassify | kEmbed | kGenerate, "off: an error",
+   "cut texts longer than --max-seq (Hugging Face's longest_first)", [](Args& a, const char*, const char*) { a.truncate = true; }},
+  {"--decode", nullptr, kTokenize, "off",
+   "the arguments are token ids: print their text", [](Args& a, const char*, const char*) { a.decode = true; }},
+  {"--num-beams", "N", kGenerate, "the model's",
+   "beams of beam search", [](Args& a, const char* n, const char* v) { a.gen.num_beams = int(parse_count(n, v)); }},
+  {"--max-new-tokens", "N", kGenerate, "the model's",
+   "generate at most N tokens", [](Args& a, const char* n, const char* v) { a.gen.max_new_tokens = int(parse_count(n, v)); }},
+  {"--min-length", "N", kGenerate, "the model's",
+   "generate at least N tokens (counts new tokens only)",
+   [](Args& a, const char* n, const char* v) { a.gen.min_length = int(parse_number(n, v, 0, 1 << 20)); }},
+  {"--length-penalty", "F", kGenerate, "the model's",
+   "beam search: exponent of the length dividing a hypothesis' score",
+   [](Args& a, const char* n, const char* v) { a.gen.length_penalty = parse_float(n, v); }},
+  {"--no-repeat-ngram-size", "N", kGenerate, "the model's",
+   "never repeat an n-gram of this size (0: off)",
+   [](Args& a, const char* n, const char* v) { a.gen.no_repeat = int(parse_number(n, v, 0, 1 << 20)); }},
+  {"--early-stopping", nullptr, kGenerate, "the model's",
+   "beam search: stop when num_beams hypotheses are finished", [](Args& a, const char*, const char*) { a.gen.early_stopping = true; }},
+  {"--do-sample", nullptr, kGenerate, "the model's",
+   "sample instead of searching", [](Args& a, const char*, const char*) { a.gen.do_sample = true; }},
+  {"--temperature", "F", kGenerate, "the model's",
+   "sampling: divide the logits by F", [](Args& a, const char* n, const char* v) { a.gen.temperature = parse_float(n, v); }},
+  {"--top-k", "N", kGenerate, "the model's",
+   "sampling: from the N likeliest tokens (0: all)",
+   [](Args& a, const char* n, const char* v) { a.gen.top_k = int(parse_number(n, v, 0, 1 << 24)); }},
+  {"--top-p", "F", kGenerate, "the model's",
+   "sampling: from the likeliest tokens whose probabilities sum to F",
+   [](Args& a, const char* n, const char* v) { a.gen.top_p = parse_float(n, v); }},
+  {"--seed", "N", kGenerate, "0",
+   "sampling: the random seed (same seed, same text; not PyTorch's draws)",
+   [](Args& a, const char* n, const char* v) { a.gen.seed = parse_number(n, v, 0, 1ll << 62); }},
+  {"--num-return-sequences", "N", kGenerate, "1",
+   "return the N best hypotheses (at most --num-beams) or N samples",
+   [](Args& a, const char* n, const char* v) { a.gen.num_return = int(parse_count(n, v)); }},
+  {"--input-ids", "IDS.npy", kGenerate, "none: texts",
+   "generate from token ids [batch, seq] (int64 or int32) instead of texts",
+   [](Args& a, const char*, const char* v) { a.input_ids = v; }},
+  {"--attention-mask", "MASK.npy", kGenerate, "all ones",
+   "with --input-ids: the mask, shaped like the ids", [](Args& a, const char*, const char* v) { a.attention_mask = v; }},
+  {"--output", "OUT.npy", kGenerate, "required with --input-ids",
+   "with --input-ids: write the sequences, int64, as generate() returns them",
+   [](Args& a, const char*, const char* v) { a.output = v; }},
+  {"--output-scores", "SCORES.npy", kGenerate, "none",
+   "with --input-ids and beam search: write the sequences' scores, float32",
+   [](Args& a, const char*, const char* v) { a.output_scores = v; }},
+  {"--batch", "B", kBench, "1",
+   "sequences per run", [](Args& a, const char* n, const char* v) { a.bench_batch = parse_count(n, v); }},
+  {"--seq", "S", kBench, "min(128, the model's maximum)",
+   "tokens per sequence", [](Args& a, const char* n, const char* v) { a.bench_seq = parse_count(n, v); }},
+  {"--new-tokens", "N", kBench, "32",
+   "T5: tokens generated per run (always all N)", [](Args& a, const char* n, const char* v) { a.bench_new_tokens = parse_count(n, v); }},
+  {"--num-beams", "K", kBench, "1",
+   "T5: beams of beam search", [](Args& a, const char* n, const char* v) { a.gen.num_beams = int(parse_count(n, v)); }},
+  {"--runs", "R", kBench, "20",
+   "timed runs after one warm-up", [](Args& a, const char* n, const char* v) { a.bench_runs = parse_count(n, v); }},
+  {"--inputs", "DIR", kRun, "required",
+   "read DIR/input_ids.npy and the other inputs there", [](Args& a, const char*, const char* v) { a.inputs = v; }},
+  {"--outputs", "DIR", kRun, "required",
+   "write the outputs as DIR/NAME.npy, float32", [](Args& a, const char*, const char* v) { a.outputs = v; }},
+  {"--output-hidden-states", nullptr, kRun, "off",
+   "also write hidden_states.N (T5: encoder_ and decoder_hidden_states.N)",
+   [](Args& a, const char*, const char*) { a.hidden = true; }},
+  {"--output-attentions", nullptr, kRun, "off",
+   "also write attentions.N", [](Args& a, const char*, const char*) { a.attentions = true; }},
+  {"--threads", "N", kInfo | kClassify | kEmbed | kGenerate | kBench | kRun, "1",
+   "threads for the matrix products (results do not depend on it)",
+   [](Args& a, const char* n, const char* v) { a.threads = parse_count(n, v); }},
+  {"--isa", "ISA", kInfo | kClassify | kEmbed | kGenerate | kBench | kRun, "auto: the best this CPU and build have",
+   "kernel tier: auto, ref, avx2, avxvnni, avx512vnni, neon, neondot or i8mm",
+   [](Args& a, const char*, const char* v) {
+     Result<Isa> isa = parse_isa(v);
+     if (!isa.ok()) usage(isa.status().message());
+     a.isa = isa.value();
+   }},
+  {"--help", nullptr, kAll, "",
+   "print this help and exit", [](Args& a, const char*, const char*) { a.help = true; }},
+};
+
+const Option* find_option(const std::string& name, unsigned command) {
+  for (const Option& o : kOptions)
+    if ((o.commands & command) && name == o.name) return &o;
+  return nullptr;
+}
+
+// argv[2...] of `tern COMMAND`: options of `command` (a CommandBit) anywhere, the model first of
+// the rest. Stops at --help.
+Args parse(const char* name, unsigned command, int argc, char** argv) {
   Args a;
-  if (argc < 2) usage("no command");
-  a.command = argv[1];
-  if (a.command == "-h" || a.command == "--help" || a.command == "help") {
-    std::fputs(kUsage, stdout);
-    std::exit(0);
-  }
+  a.command = name;
   for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage(s + " needs a value");
-      return argv[++i];
-    };
-    if (s == "--json") a.json = true;
-    else if (s == "--decode") a.decode = true;
-    else if (s == "--truncate") a.truncate = true;
-    else if (s == "--output-hidden-states") a.hidden = true;
-    else if (s == "--output-attentions") a.attentions = true;
-    else if (s == "--inputs") a.inputs = value();
-    else if (s == "--outputs") a.outputs = value();
-    else if (s == "--threads") a.threads = parse_count("--threads", value());
-    else if (s == "--max-seq") a.max_seq = parse_count("--max-seq", value());
-    else if (s == "--batch") a.bench_batch = parse_count("--batch", value());
-    else if (s == "--seq") a.bench_seq = parse_count("--seq", value());
-    else if (s == "--new-tokens") a.bench_new_tokens = parse_count("--new-tokens", value());
-    else if (s == "--runs") a.bench_runs = parse_count("--runs", value());
-    else if (s == "--input-ids") a.input_ids = value();
-    else if (s == "--attention-mask") a.attention_mask = value();
-    else if (s == "--output") a.output = value();
-    else if (s == "--output-scores") a.output_scores = value();
-    else if (s == "--num-beams") a.gen.num_beams = int(parse_count("--num-beams", value()));
-    else if (s == "--max-new-tokens") a.gen.max_new_tokens = int(parse_count("--max-new-tokens", value()));
-    else if (s == "--min-length") a.gen.min_length = int(parse_number("--min-length", value(), 0, 1 << 20));
-    else if (s == "--no-repeat-ngram-size") a.gen.no_repeat = int(parse_number("--no-repeat-ngram-size", value(), 0, 1 << 20));
-    else if (s == "--top-k") a.gen.top_k = int(parse_number("--top-k", value(), 0, 1 << 24));
-    else if (s == "--num-return-sequences") a.gen.num_return = int(parse_count("--num-return-sequences", value()));
-    else if (s == "--seed") a.gen.seed = parse_number("--seed", value(), 0, (1ll << 62));
-    else if (s == "--length-penalty") a.gen.length_penalty = parse_float("--length-penalty", value());
-    else if (s == "--temperature") a.gen.temperature = parse_float("--temperature", value());
-    else if (s == "--top-p") a.gen.top_p = parse_float("--top-p", value());
-    else if (s == "--early-stopping") a.gen.early_stopping = true;
-    else if (s == "--do-sample") a.gen.do_sample = true;
-    else if (s == "--isa") {
-      Result<Isa> isa = parse_isa(value());
-      if (!isa.ok()) usage(isa.status().message());
-      a.isa = isa.value();
-    } else if (s.size() > 1 && s[0] == '-' && s[1] == '-') usage("unknown option " + s);
-    else if (a.model.empty()) a.model = s;
-    else a.positional.push_back(s);
+    if (s == "-h") s = "--help";
+    if (s.size() > 1 && s[0] == '-' && s[1] == '-') {
+      const Option* o = find_option(s, command);
+      if (!o) usage("unknown option " + s + " for " + name);
+      if (o->value && i + 1 >= argc) usage(s + " needs a value");
+      o->set(a, o->name, o->value ? argv[++i] : nullptr);
+      if (a.help) return a;
+    } else if (a.model.empty()) {
+      a.model = s;
+    } else {
+      a.positional.push_back(s);
+    }
   }
   if (a.model.empty()) usage("MODEL.tern is required");
   return a;
 }
 
-void print_json_string(const std::string& s) {
+void print_json_string(std::string_view s) {
   std::putchar('"');
   for (unsigned char c : s) {
     if (c == '"' || c == '\\') std::printf("\\%c", c);
@@ -160,6 +216,13 @@ void print_json_string(const std::string& s) {
     else std::putchar(c);
   }
   std::putchar('"');
+}
+
+// The longest input a session of this model plans for with max_seq 0, as Session does: the
+// positions it has (ModelInfo::max_positions), at most 512.
+size_t model_max_seq(const Model& model) {
+  const int positions = model.info().max_positions;
+  return positions > 0 ? std::min<size_t>(size_t(positions), 512) : 512;
 }
 
 SessionOptions options_for(const Model& model, const Args& a, size_t batch) {
@@ -179,7 +242,101 @@ SessionOptions options_for(const Model& model, const Args& a, size_t batch) {
   return o;
 }
 
-void print_tensor_summary(const ModelImpl& m) {
+// `tern info` states each fact once, through this: as text, one labelled line per group
+// ("encoder:     vocab 1000, hidden 64, ..."), or with --json as one JSON object with a member
+// per group ({"encoder": {"vocab": 1000, "hidden": 64, ...}}), so both carry the same facts.
+// Each value has a JSON key and a printf format for the text (nullptr: JSON only); text() is
+// text only (punctuation, words the keys already say).
+class Facts {
+ public:
+  explicit Facts(bool json) : json_(json) {}
+
+  // A group: a text line starting "label:", a JSON member `key` (an object; inside an array,
+  // key is nullptr).
+  void group(const char* label, const char* key) {
+    if (json_) {
+      comma();
+      if (key) std::printf("\"%s\": ", key);
+      std::printf("{");
+      first_ = true;
+    } else {
+      std::printf("%-13s", (std::string(label) + ":").c_str());
+    }
+  }
+  void end_group() {
+    if (json_) std::printf("}"), first_ = false;
+    else std::printf("\n");
+  }
+  // Text: a continuation line of the group; JSON: nothing.
+  void next_line() {
+    if (!json_) std::printf("\n%13s", "");
+  }
+  // A JSON array of groups; text: the groups' lines.
+  void array(const char* key) {
+    if (!json_) return;
+    comma();
+    std::printf("\"%s\": [", key);
+    first_ = true;
+  }
+  void end_array() {
+    if (json_) std::printf("]"), first_ = false;
+  }
+
+  __attribute__((format(printf, 2, 3))) void text(const char* fmt, ...) {
+    if (json_) return;
+    va_list args;
+    va_start(args, fmt);
+    std::vprintf(fmt, args);
+    va_end(args);
+  }
+  void num(const char* key, long long v, const char* fmt) {
+    if (json_) key_(key), std::printf("%lld", v);
+    else if (fmt) std::printf(fmt, v);
+  }
+  void real(const char* key, double v, const char* fmt) {
+    if (json_) key_(key), std::printf("%.9g", v);
+    else if (fmt) std::printf(fmt, v);
+  }
+  void str(const char* key, std::string_view v, const char* fmt) {
+    if (json_) key_(key), print_json_string(v);
+    else if (fmt) std::printf(fmt, std::string(v).c_str());
+  }
+  // Text: `if_true` or `if_false` (either may be nullptr, or hold one %s for the key).
+  void flag(const char* key, bool v, const char* if_true, const char* if_false = nullptr) {
+    const char* fmt = v ? if_true : if_false;
+    if (json_) key_(key), std::printf(v ? "true" : "false");
+    else if (fmt) std::printf(fmt, key);
+  }
+  void strings(const char* key, const std::vector<std::string_view>& v, const char* separator) {
+    if (json_) key_(key), std::printf("[");
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (json_) std::printf("%s", i ? ", " : ""), print_json_string(v[i]);
+      else std::printf("%s%.*s", i ? separator : "", int(v[i].size()), v[i].data());
+    }
+    if (json_) std::printf("]");
+  }
+
+  void begin() {
+    if (json_) std::printf("{"), first_ = true;
+  }
+  void end() {
+    if (json_) std::printf("}\n");
+  }
+
+ private:
+  void comma() {
+    if (!first_) std::printf(", ");
+    first_ = false;
+  }
+  void key_(const char* key) {
+    comma();
+    std::printf("\"%s\": ", key);
+  }
+  bool json_;
+  bool first_ = true;
+};
+
+void tensor_facts(Facts& f, const ModelImpl& m) {
   size_t bytes[3] = {0, 0, 0};
   float worst = 0;
   std::string worst_name;
@@ -187,119 +344,235 @@ void print_tensor_summary(const ModelImpl& m) {
     bytes[int(t.dtype)] += t.bytes;
     if (t.quant_rel_error > worst) worst = t.quant_rel_error, worst_name = std::string(t.name);
   }
-  std::printf("tensors:     %zu (f32 %zu B, f16 %zu B, int8 %zu B)\n", m.blob.tensors().size(), bytes[0], bytes[1], bytes[2]);
-  if (!worst_name.empty()) std::printf("quant error: worst relative L2 %.3g in '%s'\n", worst, worst_name.c_str());
+  f.group("tensors", "tensors");
+  f.num("count", (long long)m.blob.tensors().size(), "%lld");
+  f.num("f32_bytes", (long long)bytes[0], " (f32 %lld B");
+  f.num("f16_bytes", (long long)bytes[1], ", f16 %lld B");
+  f.num("int8_bytes", (long long)bytes[2], ", int8 %lld B)");
+  f.end_group();
+  if (worst_name.empty()) return;
+  f.group("quant error", "quant_error");
+  f.real("worst_relative_l2", worst, "worst relative L2 %.3g");
+  f.str("tensor", worst_name, " in '%s'");
+  f.end_group();
+}
+
+// The arena a session of batch 1 needs; `o` says for how many tokens (and new tokens and beams).
+void arena_facts(Facts& f, const Model& model, const SessionOptions& o) {
+  Result<size_t> arena = Session::required_arena_bytes(model, o);
+  if (!arena.ok()) return;
+  f.group("arena", "arena");
+  f.num("bytes", (long long)arena.value(), "%lld bytes for batch 1");
+  f.num("batch", 1, nullptr);
+  const long long seq = (long long)(o.max_seq ? o.max_seq : model_max_seq(model));
+  if (model.info().encoder_decoder) {
+    f.num("source_tokens", seq, ", %lld source tokens");
+    f.num("new_tokens", (long long)o.max_new_tokens, ", %lld new tokens");
+    f.num("beams", (long long)o.max_beams, ", %lld beams");
+  } else {
+    f.num("tokens", seq, " x %lld tokens");
+  }
+  f.end_group();
 }
 
 // What a session here runs on: the tier --isa (default auto) selects and its kernels, the tiers this
 // build and CPU offer, and the second copy XNNPACK packs of the float-weight Linears, outside the
 // arena (known only by making a session: XNNPACK reports what it allocated).
-void print_session_facts(const Model& model, const SessionOptions& o) {
-  std::printf("tiers:      ");
-  for (Isa isa : kAllIsas)
-    if (isa_built(isa)) std::printf(" %s%s", isa_name(isa), isa_supported(isa) ? "" : " (not on this CPU)");
-  std::printf("\n");
+void session_facts(Facts& f, const Model& model, const SessionOptions& o) {
+  f.group("tiers", "tiers");
+  bool first = true;
+  for (Isa isa : kAllIsas) {
+    if (!isa_built(isa)) continue;
+    f.text(first ? "" : " ");
+    f.flag(isa_name(isa), isa_supported(isa), "%s", "%s (not on this CPU)");
+    first = false;
+  }
+  f.end_group();
   Result<std::unique_ptr<Session>> s = Session::create(model, o);
   if (!s.ok()) return;
-  std::printf("isa:         %s: %s\n", isa_name(s.value()->isa()), s.value()->kernel_names());
-  if (s.value()->xnnpack_operators() > 0)
-    std::printf("xnnpack:     %zu bytes outside the arena (%zu operators: packed copies of the float Linear weights)\n",
-                s.value()->xnnpack_bytes(), s.value()->xnnpack_operators());
-  std::printf("arena plan:\n%s", s.value()->arena_plan().c_str());
+  f.group("isa", "isa");
+  f.str("name", isa_name(s.value()->isa()), "%s");
+  f.str("kernels", s.value()->kernel_names(), ": %s");
+  f.end_group();
+  if (s.value()->xnnpack_operators() > 0) {
+    f.group("xnnpack", "xnnpack");
+    f.num("bytes", (long long)s.value()->xnnpack_bytes(), "%lld bytes outside the arena");
+    f.num("operators", (long long)s.value()->xnnpack_operators(),
+          " (%lld operators: packed copies of the float Linear weights)");
+    f.end_group();
+  }
+  // The plan is text already: its lines, as lines or as a JSON array of strings.
+  const std::string plan = s.value()->arena_plan();
+  std::vector<std::string_view> lines;
+  for (size_t at = 0; at < plan.size();) {
+    size_t nl = plan.find('\n', at);
+    if (nl == std::string::npos) nl = plan.size();
+    lines.emplace_back(plan.data() + at, nl - at);
+    at = nl + 1;
+  }
+  f.text("arena plan:\n");
+  f.strings("arena_plan", lines, "\n");
+  f.text("\n");
 }
 
 // The tokenizer's kind, its special ids and its settings.
-void print_tokenizer(const ModelImpl& m) {
+void tokenizer_facts(Facts& f, const ModelImpl& m) {
+  f.group("tokenizer", "tokenizer");
   if (!m.tokenizer) {
-    std::printf("tokenizer:   none (token ids only)\n");
+    f.str("kind", "none", "%s (token ids only)");
+    f.end_group();
     return;
   }
   const Tokenizer& t = *m.tokenizer;
   const SpecialIds& sp = t.special();
-  std::printf("tokenizer:   %s; pad %d, cls/bos %d, sep/eos %d, unk %d, mask %d\n", t.kind_name(), sp.pad, sp.cls,
-              sp.sep, sp.unk, sp.mask);
+  f.str("kind", t.kind_name(), "%s");
+  f.num("pad", sp.pad, "; pad %lld");
+  f.num("cls_bos", sp.cls, ", cls/bos %lld");
+  f.num("sep_eos", sp.sep, ", sep/eos %lld");
+  f.num("unk", sp.unk, ", unk %lld");
+  f.num("mask", sp.mask, ", mask %lld");
   const fb::Tokenizer& spec = *m.blob.model().tokenizer();
-  if (const fb::WordPiece* wp = spec.wordpiece())
-    std::printf("             %zu tokens, lower_case %d, strip_accents %d\n", t.wordpiece()->vocab_size(),
-                wp->do_lower_case(), wp->strip_accents());
-  if (const fb::SentencePiece* sp = spec.sentencepiece())
-    std::printf("             %u pieces, vocab %d, %s\n", sp->pieces()->size(), sp->vocab_size(),
-                sp->legacy() ? "legacy" : "legacy=False");
+  if (const fb::WordPiece* wp = spec.wordpiece()) {
+    f.next_line();
+    f.num("tokens", (long long)t.wordpiece()->vocab_size(), "%lld tokens");
+    f.flag("lower_case", wp->do_lower_case(), ", %s 1", ", %s 0");
+    f.flag("strip_accents", wp->strip_accents(), ", %s 1", ", %s 0");
+  }
+  if (const fb::SentencePiece* s = spec.sentencepiece()) {
+    f.next_line();
+    f.num("pieces", s->pieces()->size(), "%lld pieces");
+    f.num("vocab", s->vocab_size(), ", vocab %lld");
+    f.flag("legacy", s->legacy(), ", %s", ", legacy=False");
+  }
+  f.end_group();
 }
 
-int info_seq2seq(const Model& model, const Args& a) {
+void seq2seq_facts(Facts& f, const Model& model, const Args& a) {
   const ModelImpl& m = model.impl();
   const Seq2SeqConfig& c = m.seq2seq;
-  std::printf("seq2seq:     vocab %d", c.vocab_size);
-  if (!c.shared_embeddings) std::printf(" (source %d)", c.src_vocab_size);
-  std::printf(", d_model %d, %d+%d layers, %d heads x d_kv %d, d_ff %d, %s%s, %s head\n", c.d_model, c.num_layers,
-              c.num_decoder_layers, c.num_heads, c.d_kv, c.d_ff, c.gated ? "gated-" : "", activation_name(c.activation),
-              c.tied_embeddings ? "tied" : "untied");
-  std::printf("             %s %s-norm%s, attention %s, ", c.norm == NormKind::kRms ? "RMSNorm" : "LayerNorm",
-              c.post_norm ? "post" : "pre", c.bias ? ", biases" : "", c.scale_attention ? "scaled" : "unscaled");
-  if (c.relative_positions) std::printf("relative positions (%d buckets)\n", c.relative_attention_num_buckets);
-  else std::printf("%d positions, embeddings x %g\n", c.max_positions, c.embedding_scale);
-  std::printf("tokens:      decoder start %d, eos %d, pad %d\n", c.decoder_start_token_id, c.eos_token_id, c.pad_token_id);
-  auto show = [](const char* what, const fb::GenerationConfig* g) {
-    std::printf("%-12s", what);
-    if (g->name() && g->name()->size()) std::printf(" %s", g->name()->c_str());
-    if (g->prefix() && g->prefix()->size()) std::printf(" (prefix \"%s\")", g->prefix()->c_str());
-    std::printf(" max_new_tokens %d, min_new_tokens %d, num_beams %d, length_penalty %g, no_repeat_ngram_size %d%s%s\n",
-                g->max_new_tokens(), g->min_new_tokens(), g->num_beams(), g->length_penalty(),
-                g->no_repeat_ngram_size(), g->early_stopping() ? ", early_stopping" : "", g->do_sample() ? ", do_sample" : "");
+  f.group("seq2seq", "seq2seq");
+  f.num("vocab", c.vocab_size, "vocab %lld");
+  if (!c.shared_embeddings) f.num("source_vocab", c.src_vocab_size, " (source %lld)");
+  f.num("d_model", c.d_model, ", d_model %lld");
+  f.num("layers", c.num_layers, ", %lld");
+  f.num("decoder_layers", c.num_decoder_layers, "+%lld layers");
+  f.num("heads", c.num_heads, ", %lld heads");
+  f.num("d_kv", c.d_kv, " x d_kv %lld");
+  f.num("d_ff", c.d_ff, ", d_ff %lld");
+  f.flag("gated", c.gated, ", gated-", ", ");
+  f.str("activation", activation_name(c.activation), "%s");
+  f.flag("tied_embeddings", c.tied_embeddings, ", tied head", ", untied head");
+  f.next_line();
+  f.str("norm", c.norm == NormKind::kRms ? "rms" : "layer", "%s norm");
+  f.str("norm_position", c.post_norm ? "post" : "pre", ", %s-norm");
+  f.flag("biases", c.bias, ", biases");
+  f.flag("scaled_attention", c.scale_attention, ", attention scaled", ", attention unscaled");
+  if (c.relative_positions) {
+    f.num("relative_position_buckets", c.relative_attention_num_buckets, ", relative positions (%lld buckets)");
+  } else {
+    f.num("positions", c.max_positions, ", %lld positions");
+    f.real("embedding_scale", c.embedding_scale, ", embeddings x %g");
+  }
+  f.end_group();
+  f.group("tokens", "tokens");
+  f.num("decoder_start", c.decoder_start_token_id, "decoder start %lld");
+  f.num("eos", c.eos_token_id, ", eos %lld");
+  f.num("pad", c.pad_token_id, ", pad %lld");
+  f.end_group();
+  auto show = [&](const char* what, const char* key, const fb::GenerationConfig* g) {
+    f.group(what, key);
+    if (g->name() && g->name()->size()) f.str("name", g->name()->string_view(), "%s ");
+    if (g->prefix() && g->prefix()->size()) f.str("prefix", g->prefix()->string_view(), "(prefix \"%s\") ");
+    f.num("max_new_tokens", g->max_new_tokens(), "max_new_tokens %lld");
+    f.num("min_new_tokens", g->min_new_tokens(), ", min_new_tokens %lld");
+    f.num("num_beams", g->num_beams(), ", num_beams %lld");
+    f.real("length_penalty", g->length_penalty(), ", length_penalty %g");
+    f.num("no_repeat_ngram_size", g->no_repeat_ngram_size(), ", no_repeat_ngram_size %lld");
+    f.flag("early_stopping", g->early_stopping(), ", %s");
+    f.flag("do_sample", g->do_sample(), ", %s");
+    f.end_group();
   };
   const fb::Model& fm = m.blob.model();
-  if (fm.generation()) show("generation:", fm.generation());
-  if (fm.tasks()) for (const auto* t : *fm.tasks()) show("task:", t);
-  print_tokenizer(m);
-  print_tensor_summary(m);
+  if (fm.generation()) show("generation", "generation", fm.generation());
+  if (fm.tasks()) {
+    f.array("tasks");
+    for (const auto* t : *fm.tasks()) show("task", nullptr, t);
+    f.end_array();
+  }
+  tokenizer_facts(f, m);
+  tensor_facts(f, m);
   SessionOptions o = options_for(model, a, 1);
   const int positions = model.info().max_positions;
   o.max_new_tokens = positions ? size_t(std::min(positions - 1, 128)) : 128;
   o.max_beams = 4;
-  Result<size_t> arena = Session::required_arena_bytes(model, o);
-  if (arena.ok())
-    std::printf("arena:       %zu bytes for batch 1, %zu source tokens, %zu new tokens, 4 beams\n", arena.value(),
-                o.max_seq ? o.max_seq : size_t(positions ? std::min(positions, 512) : 512), o.max_new_tokens);
-  print_session_facts(model, o);
-  return 0;
+  arena_facts(f, model, o);
+  session_facts(f, model, o);
+}
+
+void encoder_facts(Facts& f, const Model& model, const Args& a) {
+  const ModelImpl& m = model.impl();
+  const EncoderConfig& c = m.encoder;
+  f.group("encoder", "encoder");
+  f.num("vocab", c.vocab_size, "vocab %lld");
+  f.num("hidden", c.hidden_size, ", hidden %lld");
+  f.num("layers", c.num_layers, ", layers %lld");
+  f.num("heads", c.num_heads, ", heads %lld");
+  f.num("ffn", c.intermediate_size, ", ffn %lld");
+  f.str("activation", activation_name(c.activation), ", %s");
+  f.str("norm", c.norm_first ? "pre" : "post", ", %s-norm");
+  f.num("embedding_size", c.embedding_size, nullptr);
+  f.num("layer_groups", c.num_layer_groups, nullptr);
+  if (c.embedding_size != c.hidden_size || c.num_layer_groups != c.num_layers)
+    f.next_line(), f.text("embeddings %d wide projected to %d, %d layer groups", c.embedding_size, c.hidden_size,
+                          c.num_layer_groups);
+  f.end_group();
+  f.group("positions", "positions");
+  f.num("count", c.max_position_embeddings, "%lld");
+  f.flag("from_padding", c.positions_from_padding, " (numbered after the padding id)");
+  f.num("token_types", c.type_vocab_size, ", token types %lld");
+  f.end_group();
+  static const char* const kScores[] = {"softmax", "sigmoid (multi-label)", "raw (regression)"};
+  f.group("head", "head");
+  if (c.head == Head::kEmbedding) {
+    f.str("kind", "embedding", "%s");
+    f.str("pooling", c.pooling == Pooling::kMean ? "mean" : "first-token", " (%s pooling");
+    f.flag("normalize", c.normalize, ", L2-normalized");
+    f.text(")");
+  } else {
+    f.str("kind", head_name(c.head), "%s");
+    f.str("scores", kScores[int(c.label_output)], ", %s");
+    if (c.pooler) f.str("pooler", activation_name(c.pooler_activation), ", pooler %s");
+  }
+  f.end_group();
+  std::vector<std::string_view> labels;
+  for (size_t i = 0; i < model.num_labels(); ++i) labels.push_back(model.label(i));
+  f.text("%-13s", "labels:");
+  f.strings("labels", labels, ", ");
+  f.text("\n");
+  tokenizer_facts(f, m);
+  tensor_facts(f, m);
+  SessionOptions o = options_for(model, a, 1);
+  arena_facts(f, model, o);
+  session_facts(f, model, o);
 }
 
 int info(const Model& model, const Args& a) {
-  const ModelImpl& m = model.impl();
-  const fb::Model& fm = m.blob.model();
-  std::printf("file:        %s (%zu bytes, format %u.%u, by %s)\n", a.model.c_str(), model.file_bytes(),
-              fm.version_major(), fm.version_minor(), fm.producer() ? fm.producer()->c_str() : "?");
-  std::printf("arch:        %s (weights %s)\n", arch_name(model.arch()), fm.weights() ? fm.weights()->c_str() : "?");
-  if (model.info().encoder_decoder) return info_seq2seq(model, a);
-  const EncoderConfig& c = m.encoder;
-  std::printf("encoder:     vocab %d, hidden %d, layers %d, heads %d, ffn %d, %s, %s-norm\n",
-              c.vocab_size, c.hidden_size, c.num_layers, c.num_heads, c.intermediate_size,
-              activation_name(c.activation), c.norm_first ? "pre" : "post");
-  if (c.embedding_size != c.hidden_size || c.num_layer_groups != c.num_layers)
-    std::printf("             embeddings %d wide projected to %d, %d layer groups\n", c.embedding_size, c.hidden_size,
-                c.num_layer_groups);
-  std::printf("positions:   %d%s, token types %d\n", c.max_position_embeddings,
-              c.positions_from_padding ? " (numbered after the padding id)" : "", c.type_vocab_size);
-  static const char* const kScores[] = {"softmax", "sigmoid (multi-label)", "raw (regression)"};
-  if (c.head == Head::kEmbedding)
-    std::printf("head:        embedding (%s pooling%s)\n", c.pooling == Pooling::kMean ? "mean" : "first-token",
-                c.normalize ? ", L2-normalized" : "");
-  else
-    std::printf("head:        %s, %s%s\n", head_name(c.head), kScores[int(c.label_output)],
-                c.pooler ? (std::string(", pooler ") + activation_name(c.pooler_activation)).c_str() : "");
-  std::printf("labels:      ");
-  for (size_t i = 0; i < model.num_labels(); ++i)
-    std::printf("%s%.*s", i ? ", " : "", int(model.label(i).size()), model.label(i).data());
-  std::printf("\n");
-  print_tokenizer(m);
-  print_tensor_summary(m);
-  SessionOptions o = options_for(model, a, 1);
-  Result<size_t> arena = Session::required_arena_bytes(model, o);
-  if (arena.ok())
-    std::printf("arena:       %zu bytes for batch 1 x %zu tokens\n", arena.value(),
-                o.max_seq ? o.max_seq : size_t(std::min(model.info().max_positions, 512)));
-  print_session_facts(model, o);
+  const fb::Model& fm = model.impl().blob.model();
+  Facts f(a.json);
+  f.begin();
+  f.group("file", "file");
+  f.str("path", a.model, "%s");
+  f.num("bytes", (long long)model.file_bytes(), " (%lld bytes");
+  f.str("format", std::to_string(fm.version_major()) + "." + std::to_string(fm.version_minor()), ", format %s");
+  f.str("producer", fm.producer() ? fm.producer()->string_view() : "?", ", by %s)");
+  f.end_group();
+  f.group("arch", "arch");
+  f.str("name", arch_name(model.arch()), "%s");
+  f.str("weights", fm.weights() ? fm.weights()->string_view() : "?", " (weights %s)");
+  f.end_group();
+  if (model.info().encoder_decoder) seq2seq_facts(f, model, a);
+  else encoder_facts(f, model, a);
+  f.end();
   return 0;
 }
 
@@ -400,6 +673,16 @@ int embed(const Model& model, const Args& a) {
   return 0;
 }
 
+// A token as one word of a line: its bytes, with backslash, space and control bytes as \xNN (an
+// added token may hold a space; byte-level BPE and SentencePiece tokens never do).
+void print_token(std::string_view t) {
+  for (unsigned char c : t) {
+    if (c <= ' ' || c == '\\' || c == 0x7F) std::printf("\\x%02X", c);
+    else std::putchar(c);
+  }
+}
+
+// One line per text: ID:TOKEN for each of its tokens, special tokens included.
 int tokenize(const Model& model, const Args& a) {
   if (!model.has_tokenizer()) return fail(Status::error(Code::kInvalidArgument, "this model has no tokenizer"));
   if (a.decode) {
@@ -414,10 +697,14 @@ int tokenize(const Model& model, const Args& a) {
     std::printf("%s\n", model.decode(ids.data(), ids.size()).c_str());
     return 0;
   }
+  const Tokenizer& tokenizer = *model.impl().tokenizer;
   for (const std::string& text : a.positional) {
     Result<std::vector<int32_t>> ids = model.tokenize(text);
     if (!ids.ok()) return fail(ids.status());
-    for (size_t i = 0; i < ids->size(); ++i) std::printf("%s%d", i ? " " : "", (*ids)[i]);
+    for (size_t i = 0; i < ids->size(); ++i) {
+      std::printf("%s%d:", i ? " " : "", (*ids)[i]);
+      print_token(tokenizer.token((*ids)[i]));
+    }
     std::printf("\n");
   }
   return 0;
@@ -569,7 +856,9 @@ int bench(const Model& model, const Args& a) {
   if (!reloaded.ok()) return fail(reloaded.status());
   const bool t5 = model.info().encoder_decoder;
   const int vocab = model.info().vocab_size;
-  const size_t B = a.bench_batch, S = a.bench_seq, beams = a.gen.num_beams > 0 ? size_t(a.gen.num_beams) : 1;
+  // Without --seq, a length every model takes: 128 tokens, or fewer if the model has fewer positions.
+  const size_t B = a.bench_batch, S = a.bench_seq ? a.bench_seq : std::min<size_t>(128, model_max_seq(model));
+  const size_t beams = a.gen.num_beams > 0 ? size_t(a.gen.num_beams) : 1;
   SessionOptions o;
   o.max_batch = B;
   o.max_seq = S;
@@ -629,21 +918,91 @@ int bench(const Model& model, const Args& a) {
   return 0;
 }
 
+
+struct Command {
+  const char* name;
+  unsigned bit;
+  const char* operands;  // after `tern NAME`
+  const char* summary;   // one line, for `tern --help`
+  const char* about;     // more, for `tern NAME --help` (may be empty)
+  int (*run)(const Model& model, const Args& a);
+};
+
+const Command kCommands[] = {
+  {"info", kInfo, "MODEL.tern", "the model's config, labels, tokenizer, tensors, arena (+ XNNPACK) and kernels",
+   "The arena is planned for batch 1 and --max-seq tokens (T5: 128 new tokens, 4 beams).\n", info},
+  {"classify", kClassify, "MODEL.tern TEXT...", "the label of each TEXT; token classification: its entities",
+   "Prints the best label (multi-label: every label scoring 0.5 or more) or, for token classification,\n"
+   "the entities (grouped as the ner pipeline's \"simple\" strategy; JSON offsets count characters).\n", classify},
+  {"embed", kEmbed, "MODEL.tern TEXT...", "the sentence embedding of each TEXT (sentence-transformers models)", "",
+   embed},
+  {"tokenize", kTokenize, "MODEL.tern TEXT... | --decode ID...", "the token ids and tokens of each TEXT, or ids back to text",
+   "One line per TEXT: ID:TOKEN for each token, special tokens included; in a token, backslash, space\n"
+   "and control bytes are written \\xNN.\n", tokenize},
+  {"generate", kGenerate, "MODEL.tern TEXT... | --input-ids IDS.npy --output OUT.npy",
+   "T5: text (or token ids) in, text (or token ids) out",
+   "Defaults come from the model (its generation config, or the task whose prefix the text starts\n"
+   "with; `tern info` lists them); options override them.\n", generate},
+  {"bench", kBench, "MODEL.tern", "times runs on fixed token ids: latency, load time, memory",
+   "", bench},
+  {"run", kRun, "MODEL.tern --inputs DIR --outputs DIR", "token ids in, every output out, as .npy files named as Hugging Face's",
+   "Reads DIR/input_ids.npy [attention_mask.npy, token_type_ids.npy] (int64 or int32) and writes float32\n"
+   ".npy files named as Hugging Face's outputs (logits, pooler_output, last_hidden_state, hidden_states.N,\n"
+   "attentions.N, sentence_embedding; T5: decoder_input_ids.npy, decoder_attention_mask.npy in,\n"
+   "encoder_last_hidden_state, logits, encoder_hidden_states.N, decoder_hidden_states.N out).\n", run},
+};
+
+void print_overview() {
+  std::printf("usage: tern COMMAND MODEL.tern [ARGS...] [OPTIONS]\n"
+              "       tern COMMAND --help    (the command's options, each with its default)\n\ncommands:\n");
+  for (const Command& c : kCommands) std::printf("  %-9s %s\n", c.name, c.summary);
+  std::printf("\nexit codes: 0 ok, 1 bad input or model (one line on stderr), 2 usage\n");
+}
+
+// The usage line, the notes, then one line per option of the command: exactly the rows of kOptions
+// the parser accepts for it.
+void print_help(const Command& c) {
+  std::printf("usage: tern %s %s [OPTIONS]\n%s", c.name, c.operands, c.about);
+  std::printf("\noptions:\n");
+  auto left = [](const Option& o) {
+    std::string s = std::string(o.name == std::string("--help") ? "-h, " : "") + o.name;
+    return o.value ? s + " " + o.value : s;
+  };
+  size_t width = 0;
+  for (const Option& o : kOptions)
+    if (o.commands & c.bit) width = std::max(width, left(o).size());
+  for (const Option& o : kOptions) {
+    if (!(o.commands & c.bit)) continue;
+    std::printf("  %-*s  %s", int(width), left(o).c_str(), o.help);
+    if (std::strncmp(o.fallback, "required", 8) == 0) std::printf(" (%s)", o.fallback);
+    else if (*o.fallback) std::printf(" (default: %s)", o.fallback);
+    std::printf("\n");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a = parse(argc, argv);
-  using Command = int (*)(const Model&, const Args&);
-  Command cmd = a.command == "info" ? info
-              : a.command == "classify" ? classify
-              : a.command == "embed" ? embed
-              : a.command == "tokenize" ? tokenize
-              : a.command == "run" ? run
-              : a.command == "generate" ? generate
-              : a.command == "bench" ? bench
-              : nullptr;
-  if (!cmd) usage("unknown command '" + a.command + "'");
+  if (argc < 2) usage("no command");
+  const std::string first = argv[1];
+  if (first == "-h" || first == "--help" || first == "help") {
+    const Command* about = nullptr;
+    for (const Command& c : kCommands)
+      if (argc > 2 && c.name == std::string(argv[2])) about = &c;
+    if (about) print_help(*about);
+    else print_overview();
+    return 0;
+  }
+  const Command* cmd = nullptr;
+  for (const Command& c : kCommands)
+    if (first == c.name) cmd = &c;
+  if (!cmd) usage("unknown command '" + first + "'");
+  Args a = parse(cmd->name, cmd->bit, argc, argv);
+  if (a.help) {
+    print_help(*cmd);
+    return 0;
+  }
   Result<std::unique_ptr<Model>> model = Model::load(a.model.c_str());
   if (!model.ok()) return fail(model.status());
-  return cmd(*model.value(), a);
+  return cmd->run(*model.value(), a);
 }

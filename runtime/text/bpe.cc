@@ -128,6 +128,11 @@ std::string_view Bpe::token(int32_t id) const {
   return id >= 0 && size_t(id) < vocab_size() ? vocab_->Get(uint32_t(id))->string_view() : std::string_view();
 }
 
+std::string_view Bpe::token_text(int32_t id) const {
+  if (const fb::AddedToken* a = added_.by_id(id)) return a->content()->string_view();
+  return token(id);
+}
+
 // The merge index's key: a's and b's bytes, little-endian, as BpeMerge lays them out in the blob.
 int32_t Bpe::merge_rank(int32_t a, int32_t b) const {
   char key[8];

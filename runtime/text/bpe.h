@@ -36,7 +36,9 @@ class Bpe {
   // As the tokenizer's decode: tokens' byte symbols back to bytes, invalid UTF-8 replaced with
   // U+FFFD (errors="replace"), clean_up_tokenization_spaces.
   std::string decode(const int32_t* ids, size_t count, bool skip_special) const;
-  std::string_view token(int32_t id) const;
+  std::string_view token(int32_t id) const;  // the vocabulary's entry only
+  // The text of an id: an added token's content, else its vocabulary entry.
+  std::string_view token_text(int32_t id) const;
   int32_t lookup(std::string_view token) const {
     return vocab_index_.find(token, [this](int32_t id) { return this->token(id); });
   }

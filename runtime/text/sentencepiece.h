@@ -49,6 +49,8 @@ class SentencePiece {
   // is 33 bytes normalized).
   size_t max_expansion() const { return max_expansion_; }
   int32_t pad_id() const { return model_id(pad_id_); }
+  // The text of a model id: an added token's content, else its piece's.
+  std::string_view token_text(int32_t id) const;
 
  private:
   struct Node;
@@ -83,8 +85,6 @@ class SentencePiece {
   // the count.
   int preprocess(uint32_t cp, uint32_t* out) const;
   std::string decode_concat(const int32_t* ids, size_t count, bool skip_special) const;
-  // The text of a model id: an added token's content, else its piece's.
-  std::string_view token_text(int32_t id) const;
   // Bytes one normalizer step may append (a rule's output with every byte an escaped space), and
   // how far past a lattice start its pieces (or one UTF-8 character) reach.
   size_t normalized_room() const { return 3 * max_expansion_ + 3; }

@@ -108,6 +108,15 @@ std::string Tokenizer::decode(const int32_t* ids, size_t count, bool skip_specia
   return std::string();
 }
 
+std::string_view Tokenizer::token(int32_t id) const {
+  switch (kind_) {
+    case Kind::kWordPiece: return wordpiece_->token(id);
+    case Kind::kSentencePiece: return sentencepiece_->token_text(id);
+    case Kind::kBpe: return bpe_->token_text(id);
+  }
+  return std::string_view();
+}
+
 Result<Encoded> Tokenizer::encode(std::string_view a, const std::string_view* b, uint8_t* scratch, bool truncate,
                                   const EncodeOutput& out) const {
   const std::vector<Piece>& tpl = b ? pair_ : single_;

@@ -70,6 +70,10 @@ class Tokenizer {
 
   // As the Hugging Face tokenizer's decode(ids, skip_special_tokens), clean-up included.
   std::string decode(const int32_t* ids, size_t count, bool skip_special) const;
+  // The token an id stands for, as the tokenizer's convert_ids_to_tokens gives it (WordPiece
+  // "##ing", SentencePiece U+2581 "the", byte-level BPE U+0120 "the", added tokens' content); empty
+  // for an id outside the vocabulary.
+  std::string_view token(int32_t id) const;
 
   const WordPiece* wordpiece() const { return wordpiece_.get(); }
   const SentencePiece* sentencepiece() const { return sentencepiece_.get(); }

@@ -76,11 +76,11 @@ def bleu(hyps, refs):
 
 
 def count_tokenizer_mismatches(build, blob, texts, expected):
-    """Texts whose `tern tokenize` ids differ from the training tokenization's."""
+    """Texts whose `tern tokenize` ids (ID:TOKEN words, one line per text) differ from the training tokenization's."""
     mismatches = 0
     for i in range(0, len(texts), 200):
         lines = tern(build, "tokenize", blob, *texts[i: i + 200]).strip().split("\n")
-        mismatches += sum([int(x) for x in line.split()] != e for line, e in zip(lines, expected[i: i + 200]))
+        mismatches += sum([int(x.split(":")[0]) for x in line.split()] != e for line, e in zip(lines, expected[i: i + 200]))
     return mismatches
 
 
