@@ -915,6 +915,7 @@ int bench(const Model& model, const Args& a) {
   std::printf("memory:     arena %zu bytes, xnnpack %zu bytes (packed float weights), peak resident %zu bytes\n",
               s.arena_bytes(), s.xnnpack_bytes(), peak_rss_bytes());
   std::printf("kernels:    %s\n", s.kernel_names());
+  std::printf("arena plan:\n%s", s.arena_plan().c_str());
   return 0;
 }
 

@@ -20,12 +20,22 @@ std::string MemoryPlan::describe() const {
   for (const Buffer& b : buffers_)
     if (b.bytes) order.push_back(&b);
   std::stable_sort(order.begin(), order.end(), [](const Buffer* a, const Buffer* b) { return a->offset < b->offset; });
+  auto step = [&](int i) {
+    return i >= 0 && size_t(i) < step_names_.size() ? std::string(step_names_[size_t(i)]) : std::to_string(i);
+  };
   std::string out;
-  char line[160];
-  for (const Buffer* b : order) {
-    std::snprintf(line, sizeof line, "  %-16s %12zu bytes at %12zu, steps %d..%d%s\n", b->name, b->bytes, b->offset,
-                  b->first, b->last, b->persistent ? " (persistent)" : "");
+  char line[200];
+  for (bool persistent : {true, false}) {
+    std::snprintf(line, sizeof line, "  %s section: %zu bytes\n", persistent ? "persistent" : "scratch",
+                  persistent ? persistent_ : total_ - persistent_);
     out += line;
+    for (const Buffer* b : order) {
+      if (b->persistent != persistent) continue;
+      const std::string life = b->first == b->last ? step(b->first) : step(b->first) + ".." + step(b->last);
+      std::snprintf(line, sizeof line, "    %-16s %12zu bytes at %12zu, %s\n", b->name, b->bytes, b->offset,
+                    life.c_str());
+      out += line;
+    }
   }
   return out;
 }
@@ -44,14 +54,20 @@ size_t MemoryPlan::unshared_bytes() const {
 void MemoryPlan::plan() {
   std::vector<int> order(buffers_.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  // Largest first; ties by earlier start so the result does not depend on insertion order quirks.
+  // Persistent ones first, in the order added; then the largest first (ties in the order added).
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return buffers_[a].bytes > buffers_[b].bytes;
+    if (buffers_[a].persistent != buffers_[b].persistent) return buffers_[a].persistent;
+    return !buffers_[a].persistent && buffers_[a].bytes > buffers_[b].bytes;
   });
   std::vector<int> placed;
-  total_ = 0;
+  total_ = persistent_ = 0;
   for (int i : order) {
     Buffer& b = buffers_[i];
+    if (b.persistent) {  // one after another: the section is never shared
+      b.offset = persistent_;
+      total_ = persistent_ = add_size(persistent_, b.bytes);
+      continue;
+    }
     // Collect placed buffers alive at the same time, sorted by offset, and take the first gap.
     std::vector<int> live;
     for (int j : placed) {
@@ -60,7 +76,7 @@ void MemoryPlan::plan() {
     }
     std::sort(live.begin(), live.end(),
               [&](int x, int y) { return buffers_[x].offset < buffers_[y].offset; });
-    size_t candidate = 0;
+    size_t candidate = persistent_;
     for (int j : live) {
       const Buffer& p = buffers_[j];
       if (add_size(candidate, b.bytes) <= p.offset) break;

@@ -36,8 +36,11 @@ class MemoryPlan {
   // describe(); a `persistent` buffer is written outside a run (its inputs, or tables made at
   // creation) and never poisoned.
   int add(const char* name, size_t bytes, int first_step, int last_step, bool persistent = false);
-  // Assigns offsets: largest buffers first, each at the lowest aligned offset that does not overlap
-  // a placed buffer alive at the same time.
+  // Names for steps 0, 1, ... (literals), so that describe() prints lifetimes as phases.
+  void name_steps(std::vector<const char*> names) { step_names_ = std::move(names); }
+  // Assigns offsets: the persistent buffers first, one after another (the persistent section),
+  // then the scratch section after them: largest buffers first, each at the lowest aligned offset
+  // that does not overlap a placed buffer alive at the same time.
   void plan();
   size_t offset(int index) const { return buffers_[index].offset; }
   size_t total_bytes() const { return total_; }
@@ -45,7 +48,8 @@ class MemoryPlan {
   bool fits() const { return fits_; }
   // Sum of all buffer sizes: what the arena would need without sharing.
   size_t unshared_bytes() const;
-  // One line per buffer, by offset: name, bytes, offset, lifetime in steps.
+  // The persistent section, then the scratch section: one line per buffer, by offset: name,
+  // bytes, offset, lifetime in steps (by name when named).
   std::string describe() const;
   // Debug: fills every non-persistent buffer born at `step` with 0xFF bytes (NaN as floats, -1 as
   // ints), so that reading scratch before writing it shows in the results.
@@ -59,6 +63,8 @@ class MemoryPlan {
     bool persistent;
   };
   std::vector<Buffer> buffers_;
+  std::vector<const char*> step_names_;
+  size_t persistent_ = 0;  // bytes of the persistent section, at offset 0
   size_t total_ = 0;
   bool fits_ = true;
 };

@@ -120,6 +120,8 @@ EncoderPlan plan_encoder(const EncoderConfig& c, size_t B, size_t T, bool keep_h
   // Rows the classifier reads: one per text, or every token.
   const size_t label_rows = c.head == Head::kTokenClassification ? BT : B;
   MemoryPlan& m = p.memory;
+  m.name_steps({"embed", "pre_norm", "qkv", "attend", "out_proj", "attn_norm", "ffn_pre_norm", "ffn_in", "ffn_out",
+                "ffn_norm", "pool", "classify", "scores"});
   p.ids = m.add("ids", product(BT, 4), 0, kEnd, true);
   p.mask = m.add("mask", product(BT, 4), 0, kEnd, true);
   p.types = m.add("types", product(BT, 4), 0, kEnd, true);

@@ -58,7 +58,8 @@ struct EncoderWeights {
 // Reads the config from the blob and finds every tensor, checking each shape against the config.
 Status bind_encoder(const Blob& blob, EncoderConfig* config, EncoderWeights* weights);
 
-// The steps of one encoder run, the lifetimes of its arena plan. Steps 1..9 repeat for each layer.
+// The steps of one encoder run, the lifetimes of its arena plan (plan_encoder names them for
+// describe() in this order). Steps 1..9 repeat for each layer.
 enum EncoderStep : int {
   kEmbed = 0,      // embeddings (and their projection)
   kPreNorm,        // pre-norm layers: norm before attention

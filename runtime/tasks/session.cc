@@ -50,6 +50,7 @@ Status check_options(const ModelImpl& m, const SessionOptions& o) {
 void plan_seq2seq_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s) {
   const Seq2SeqConfig& c = m.seq2seq;
   const size_t P = o.max_new_tokens + 1, B = o.max_batch;
+  s->s2s_memory.name_steps({"encoding", "decoding", "results"});  // Seq2SeqStep
   s->s2s = plan_seq2seq(c, B, o.max_seq, P, o.max_beams, o.output_hidden_states, o.threads, &s->s2s_memory);
   s->gen = plan_generator(B, o.max_beams, P, size_t(c.vocab_size), kDecoding, &s->s2s_memory);
   s->dec_ids = s->s2s_memory.add("dec_ids", product(B, P, 4), kDecoding, kResults, true);
