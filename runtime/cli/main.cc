@@ -1,7 +1,6 @@
 // tern: the command-line front end (info, classify, embed, tokenize, generate, bench, run). Exit
 // codes: 0 ok, 1 bad input or model (one line on stderr), 2 usage (one line on stderr).
 #include <algorithm>
-#include <cstdarg>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -13,7 +12,6 @@
 #include "cli/bench_ids.h"
 #include "cli/npy.h"
 #include "cli/peak_rss.h"
-#include "tasks/model_impl.h"
 #include "tern/model.h"
 #include "tern/session.h"
 #include "tern/tasks.h"
@@ -242,337 +240,30 @@ SessionOptions options_for(const Model& model, const Args& a, size_t batch) {
   return o;
 }
 
-// `tern info` states each fact once, through this: as text, one labelled line per group
-// ("encoder:     vocab 1000, hidden 64, ..."), or with --json as one JSON object with a member
-// per group ({"encoder": {"vocab": 1000, "hidden": 64, ...}}), so both carry the same facts.
-// Each value has a JSON key and a printf format for the text (nullptr: JSON only); text() is
-// text only (punctuation, words the keys already say).
-class Facts {
- public:
-  explicit Facts(bool json) : json_(json) {}
-
-  // A group: a text line starting "label:", a JSON member `key` (an object; inside an array,
-  // key is nullptr).
-  void group(const char* label, const char* key) {
-    if (json_) {
-      comma();
-      if (key) std::printf("\"%s\": ", key);
-      std::printf("{");
-      first_ = true;
-    } else {
-      std::printf("%-13s", (std::string(label) + ":").c_str());
-    }
-  }
-  void end_group() {
-    if (json_) std::printf("}"), first_ = false;
-    else std::printf("\n");
-  }
-  // Text: a continuation line of the group; JSON: nothing.
-  void next_line() {
-    if (!json_) std::printf("\n%13s", "");
-  }
-  // A JSON array of groups; text: the groups' lines.
-  void array(const char* key) {
-    if (!json_) return;
-    comma();
-    std::printf("\"%s\": [", key);
-    first_ = true;
-  }
-  void end_array() {
-    if (json_) std::printf("]"), first_ = false;
-  }
-
-  __attribute__((format(printf, 2, 3))) void text(const char* fmt, ...) {
-    if (json_) return;
-    va_list args;
-    va_start(args, fmt);
-    std::vprintf(fmt, args);
-    va_end(args);
-  }
-  void num(const char* key, long long v, const char* fmt) {
-    if (json_) key_(key), std::printf("%lld", v);
-    else if (fmt) std::printf(fmt, v);
-  }
-  void real(const char* key, double v, const char* fmt) {
-    if (json_) key_(key), std::printf("%.9g", v);
-    else if (fmt) std::printf(fmt, v);
-  }
-  void str(const char* key, std::string_view v, const char* fmt) {
-    if (json_) key_(key), print_json_string(v);
-    else if (fmt) std::printf(fmt, std::string(v).c_str());
-  }
-  // Text: `if_true` or `if_false` (either may be nullptr, or hold one %s for the key).
-  void flag(const char* key, bool v, const char* if_true, const char* if_false = nullptr) {
-    const char* fmt = v ? if_true : if_false;
-    if (json_) key_(key), std::printf(v ? "true" : "false");
-    else if (fmt) std::printf(fmt, key);
-  }
-  void strings(const char* key, const std::vector<std::string_view>& v, const char* separator) {
-    if (json_) key_(key), std::printf("[");
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (json_) std::printf("%s", i ? ", " : ""), print_json_string(v[i]);
-      else std::printf("%s%.*s", i ? separator : "", int(v[i].size()), v[i].data());
-    }
-    if (json_) std::printf("]");
-  }
-
-  void begin() {
-    if (json_) std::printf("{"), first_ = true;
-  }
-  void end() {
-    if (json_) std::printf("}\n");
-  }
-
- private:
-  void comma() {
-    if (!first_) std::printf(", ");
-    first_ = false;
-  }
-  void key_(const char* key) {
-    comma();
-    std::printf("\"%s\": ", key);
-  }
-  bool json_;
-  bool first_ = true;
-};
-
-void tensor_facts(Facts& f, const ModelImpl& m) {
-  size_t bytes[3] = {0, 0, 0};
-  float worst = 0;
-  std::string worst_name;
-  for (const TensorView& t : m.blob.tensors()) {
-    bytes[int(t.dtype)] += t.bytes;
-    if (t.quant_rel_error > worst) worst = t.quant_rel_error, worst_name = std::string(t.name);
-  }
-  f.group("tensors", "tensors");
-  f.num("count", (long long)m.blob.tensors().size(), "%lld");
-  f.num("f32_bytes", (long long)bytes[0], " (f32 %lld B");
-  f.num("f16_bytes", (long long)bytes[1], ", f16 %lld B");
-  f.num("int8_bytes", (long long)bytes[2], ", int8 %lld B)");
-  f.end_group();
-  if (worst_name.empty()) return;
-  f.group("quant error", "quant_error");
-  f.real("worst_relative_l2", worst, "worst relative L2 %.3g");
-  f.str("tensor", worst_name, " in '%s'");
-  f.end_group();
-}
-
-// The arena a session of batch 1 needs; `o` says for how many tokens (and new tokens and beams).
-void arena_facts(Facts& f, const Model& model, const SessionOptions& o) {
-  Result<size_t> arena = Session::required_arena_bytes(model, o);
-  if (!arena.ok()) return;
-  f.group("arena", "arena");
-  f.num("bytes", (long long)arena.value(), "%lld bytes for batch 1");
-  f.num("batch", 1, nullptr);
-  const long long seq = (long long)(o.max_seq ? o.max_seq : model_max_seq(model));
-  if (model.info().encoder_decoder) {
-    f.num("source_tokens", seq, ", %lld source tokens");
-    f.num("new_tokens", (long long)o.max_new_tokens, ", %lld new tokens");
-    f.num("beams", (long long)o.max_beams, ", %lld beams");
-  } else {
-    f.num("tokens", seq, " x %lld tokens");
-  }
-  f.end_group();
-}
-
-// What a session here runs on: the tier --isa (default auto) selects and its kernels, the tiers this
-// build and CPU offer, and the second copy XNNPACK packs of the float-weight Linears, outside the
-// arena (known only by making a session: XNNPACK reports what it allocated).
-void session_facts(Facts& f, const Model& model, const SessionOptions& o) {
-  f.group("tiers", "tiers");
-  bool first = true;
-  for (Isa isa : kAllIsas) {
-    if (!isa_built(isa)) continue;
-    f.text(first ? "" : " ");
-    f.flag(isa_name(isa), isa_supported(isa), "%s", "%s (not on this CPU)");
-    first = false;
-  }
-  f.end_group();
-  Result<std::unique_ptr<Session>> s = Session::create(model, o);
-  if (!s.ok()) return;
-  f.group("isa", "isa");
-  f.str("name", isa_name(s.value()->isa()), "%s");
-  f.str("kernels", s.value()->kernel_names(), ": %s");
-  f.end_group();
-  if (s.value()->xnnpack_operators() > 0) {
-    f.group("xnnpack", "xnnpack");
-    f.num("bytes", (long long)s.value()->xnnpack_bytes(), "%lld bytes outside the arena");
-    f.num("operators", (long long)s.value()->xnnpack_operators(),
-          " (%lld operators: packed copies of the float Linear weights)");
-    f.end_group();
-  }
-  // The plan is text already: its lines, as lines or as a JSON array of strings.
-  const std::string plan = s.value()->arena_plan();
-  std::vector<std::string_view> lines;
-  for (size_t at = 0; at < plan.size();) {
-    size_t nl = plan.find('\n', at);
-    if (nl == std::string::npos) nl = plan.size();
-    lines.emplace_back(plan.data() + at, nl - at);
-    at = nl + 1;
-  }
-  f.text("arena plan:\n");
-  f.strings("arena_plan", lines, "\n");
-  f.text("\n");
-}
-
-// The tokenizer's kind, its special ids and its settings.
-void tokenizer_facts(Facts& f, const ModelImpl& m) {
-  f.group("tokenizer", "tokenizer");
-  if (!m.tokenizer) {
-    f.str("kind", "none", "%s (token ids only)");
-    f.end_group();
-    return;
-  }
-  const Tokenizer& t = *m.tokenizer;
-  const SpecialIds& sp = t.special();
-  f.str("kind", t.kind_name(), "%s");
-  f.num("pad", sp.pad, "; pad %lld");
-  f.num("cls_bos", sp.cls, ", cls/bos %lld");
-  f.num("sep_eos", sp.sep, ", sep/eos %lld");
-  f.num("unk", sp.unk, ", unk %lld");
-  f.num("mask", sp.mask, ", mask %lld");
-  const fb::Tokenizer& spec = *m.blob.model().tokenizer();
-  if (const fb::WordPiece* wp = spec.wordpiece()) {
-    f.next_line();
-    f.num("tokens", (long long)t.wordpiece()->vocab_size(), "%lld tokens");
-    f.flag("lower_case", wp->do_lower_case(), ", %s 1", ", %s 0");
-    f.flag("strip_accents", wp->strip_accents(), ", %s 1", ", %s 0");
-  }
-  if (const fb::SentencePiece* s = spec.sentencepiece()) {
-    f.next_line();
-    f.num("pieces", s->pieces()->size(), "%lld pieces");
-    f.num("vocab", s->vocab_size(), ", vocab %lld");
-    f.flag("legacy", s->legacy(), ", %s", ", legacy=False");
-  }
-  f.end_group();
-}
-
-void seq2seq_facts(Facts& f, const Model& model, const Args& a) {
-  const ModelImpl& m = model.impl();
-  const Seq2SeqConfig& c = m.seq2seq;
-  f.group("seq2seq", "seq2seq");
-  f.num("vocab", c.vocab_size, "vocab %lld");
-  if (!c.shared_embeddings) f.num("source_vocab", c.src_vocab_size, " (source %lld)");
-  f.num("d_model", c.d_model, ", d_model %lld");
-  f.num("layers", c.num_layers, ", %lld");
-  f.num("decoder_layers", c.num_decoder_layers, "+%lld layers");
-  f.num("heads", c.num_heads, ", %lld heads");
-  f.num("d_kv", c.d_kv, " x d_kv %lld");
-  f.num("d_ff", c.d_ff, ", d_ff %lld");
-  f.flag("gated", c.gated, ", gated-", ", ");
-  f.str("activation", activation_name(c.activation), "%s");
-  f.flag("tied_embeddings", c.tied_embeddings, ", tied head", ", untied head");
-  f.next_line();
-  f.str("norm", c.norm == NormKind::kRms ? "rms" : "layer", "%s norm");
-  f.str("norm_position", c.post_norm ? "post" : "pre", ", %s-norm");
-  f.flag("biases", c.bias, ", biases");
-  f.flag("scaled_attention", c.scale_attention, ", attention scaled", ", attention unscaled");
-  if (c.relative_positions) {
-    f.num("relative_position_buckets", c.relative_attention_num_buckets, ", relative positions (%lld buckets)");
-  } else {
-    f.num("positions", c.max_positions, ", %lld positions");
-    f.real("embedding_scale", c.embedding_scale, ", embeddings x %g");
-  }
-  f.end_group();
-  f.group("tokens", "tokens");
-  f.num("decoder_start", c.decoder_start_token_id, "decoder start %lld");
-  f.num("eos", c.eos_token_id, ", eos %lld");
-  f.num("pad", c.pad_token_id, ", pad %lld");
-  f.end_group();
-  auto show = [&](const char* what, const char* key, const fb::GenerationConfig* g) {
-    f.group(what, key);
-    if (g->name() && g->name()->size()) f.str("name", g->name()->string_view(), "%s ");
-    if (g->prefix() && g->prefix()->size()) f.str("prefix", g->prefix()->string_view(), "(prefix \"%s\") ");
-    f.num("max_new_tokens", g->max_new_tokens(), "max_new_tokens %lld");
-    f.num("min_new_tokens", g->min_new_tokens(), ", min_new_tokens %lld");
-    f.num("num_beams", g->num_beams(), ", num_beams %lld");
-    f.real("length_penalty", g->length_penalty(), ", length_penalty %g");
-    f.num("no_repeat_ngram_size", g->no_repeat_ngram_size(), ", no_repeat_ngram_size %lld");
-    f.flag("early_stopping", g->early_stopping(), ", %s");
-    f.flag("do_sample", g->do_sample(), ", %s");
-    f.end_group();
-  };
-  const fb::Model& fm = m.blob.model();
-  if (fm.generation()) show("generation", "generation", fm.generation());
-  if (fm.tasks()) {
-    f.array("tasks");
-    for (const auto* t : *fm.tasks()) show("task", nullptr, t);
-    f.end_array();
-  }
-  tokenizer_facts(f, m);
-  tensor_facts(f, m);
-  SessionOptions o = options_for(model, a, 1);
-  const int positions = model.info().max_positions;
-  o.max_new_tokens = positions ? size_t(std::min(positions - 1, 128)) : 128;
-  o.max_beams = 4;
-  arena_facts(f, model, o);
-  session_facts(f, model, o);
-}
-
-void encoder_facts(Facts& f, const Model& model, const Args& a) {
-  const ModelImpl& m = model.impl();
-  const EncoderConfig& c = m.encoder;
-  f.group("encoder", "encoder");
-  f.num("vocab", c.vocab_size, "vocab %lld");
-  f.num("hidden", c.hidden_size, ", hidden %lld");
-  f.num("layers", c.num_layers, ", layers %lld");
-  f.num("heads", c.num_heads, ", heads %lld");
-  f.num("ffn", c.intermediate_size, ", ffn %lld");
-  f.str("activation", activation_name(c.activation), ", %s");
-  f.str("norm", c.norm_first ? "pre" : "post", ", %s-norm");
-  f.num("embedding_size", c.embedding_size, nullptr);
-  f.num("layer_groups", c.num_layer_groups, nullptr);
-  if (c.embedding_size != c.hidden_size || c.num_layer_groups != c.num_layers)
-    f.next_line(), f.text("embeddings %d wide projected to %d, %d layer groups", c.embedding_size, c.hidden_size,
-                          c.num_layer_groups);
-  f.end_group();
-  f.group("positions", "positions");
-  f.num("count", c.max_position_embeddings, "%lld");
-  f.flag("from_padding", c.positions_from_padding, " (numbered after the padding id)");
-  f.num("token_types", c.type_vocab_size, ", token types %lld");
-  f.end_group();
-  static const char* const kScores[] = {"softmax", "sigmoid (multi-label)", "raw (regression)"};
-  f.group("head", "head");
-  if (c.head == Head::kEmbedding) {
-    f.str("kind", "embedding", "%s");
-    f.str("pooling", c.pooling == Pooling::kMean ? "mean" : "first-token", " (%s pooling");
-    f.flag("normalize", c.normalize, ", L2-normalized");
-    f.text(")");
-  } else {
-    f.str("kind", head_name(c.head), "%s");
-    f.str("scores", kScores[int(c.label_output)], ", %s");
-    if (c.pooler) f.str("pooler", activation_name(c.pooler_activation), ", pooler %s");
-  }
-  f.end_group();
-  std::vector<std::string_view> labels;
-  for (size_t i = 0; i < model.num_labels(); ++i) labels.push_back(model.label(i));
-  f.text("%-13s", "labels:");
-  f.strings("labels", labels, ", ");
-  f.text("\n");
-  tokenizer_facts(f, m);
-  tensor_facts(f, m);
-  SessionOptions o = options_for(model, a, 1);
-  arena_facts(f, model, o);
-  session_facts(f, model, o);
-}
-
+// The model's facts, then those of a batch-1 session (T5: 128 new tokens, 4 beams): as lines, or
+// one JSON object (the library's two objects merged, with the file's path first).
 int info(const Model& model, const Args& a) {
-  const fb::Model& fm = model.impl().blob.model();
-  Facts f(a.json);
-  f.begin();
-  f.group("file", "file");
-  f.str("path", a.model, "%s");
-  f.num("bytes", (long long)model.file_bytes(), " (%lld bytes");
-  f.str("format", std::to_string(fm.version_major()) + "." + std::to_string(fm.version_minor()), ", format %s");
-  f.str("producer", fm.producer() ? fm.producer()->string_view() : "?", ", by %s)");
-  f.end_group();
-  f.group("arch", "arch");
-  f.str("name", arch_name(model.arch()), "%s");
-  f.str("weights", fm.weights() ? fm.weights()->string_view() : "?", " (weights %s)");
-  f.end_group();
-  if (model.info().encoder_decoder) seq2seq_facts(f, model, a);
-  else encoder_facts(f, model, a);
-  f.end();
+  SessionOptions o = options_for(model, a, 1);
+  if (model.info().encoder_decoder) {
+    const int positions = model.info().max_positions;
+    o.max_new_tokens = positions ? size_t(std::min(positions - 1, 128)) : 128;
+    o.max_beams = 4;
+  }
+  const std::string facts = model.describe(a.json);
+  Result<std::unique_ptr<Session>> s = Session::create(model, o);
+  const std::string session = s.ok() ? s.value()->describe(a.json) : std::string();
+  if (!a.json) {
+    std::printf("path:        %s\n%s%s", a.model.c_str(), facts.c_str(), session.c_str());
+    if (!s.ok()) std::printf("session:     cannot be made: %s\n", s.status().message());
+    return 0;
+  }
+  // Both are "{...}": their members, in one object.
+  std::printf("{\"path\": ");
+  print_json_string(a.model);
+  std::printf(", %.*s", int(facts.size() - 2), facts.c_str() + 1);
+  if (s.ok()) std::printf(", %.*s", int(session.size() - 2), session.c_str() + 1);
+  else std::printf(", \"session_error\": "), print_json_string(s.status().message());
+  std::printf("}\n");
   return 0;
 }
 
@@ -697,13 +388,12 @@ int tokenize(const Model& model, const Args& a) {
     std::printf("%s\n", model.decode(ids.data(), ids.size()).c_str());
     return 0;
   }
-  const Tokenizer& tokenizer = *model.impl().tokenizer;
   for (const std::string& text : a.positional) {
     Result<std::vector<int32_t>> ids = model.tokenize(text);
     if (!ids.ok()) return fail(ids.status());
     for (size_t i = 0; i < ids->size(); ++i) {
       std::printf("%s%d:", i ? " " : "", (*ids)[i]);
-      print_token(tokenizer.token((*ids)[i]));
+      print_token(model.token((*ids)[i]));
     }
     std::printf("\n");
   }

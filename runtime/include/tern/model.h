@@ -61,6 +61,12 @@ class TERN_API Model {
   // or kept; WordPiece always skips them).
   Result<std::vector<int32_t>> tokenize(std::string_view text) const;
   std::string decode(const int32_t* ids, size_t count, bool skip_special = true) const;
+  // The text of token `id` as its vocabulary writes it ("##ing", "▁the", "Ġthe"); empty for an id
+  // outside it or a model without a tokenizer.
+  std::string_view token(int32_t id) const;
+  // The model's facts (file, architecture and config, tokenizer, tensors, generation defaults) as
+  // "label: values" lines, or as one JSON object with a member per line (tern info).
+  std::string describe(bool json = false) const;
   size_t file_bytes() const;
 
   const ModelImpl& impl() const { return *impl_; }

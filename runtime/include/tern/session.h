@@ -105,13 +105,17 @@ class TERN_API Session {
   GenerationOptions generation_defaults(std::string_view text) const;
 
   size_t arena_bytes() const;
-  // The arena plan: one line per buffer (name, bytes, offset, lifetime in steps), by offset.
+  // The arena plan: its persistent section, then its scratch section, one line per buffer (name,
+  // bytes, offset, lifetime in named steps), by offset.
   std::string arena_plan() const;
   // Bytes XNNPACK allocated for this session's operators (its packed copy of the float weights),
   // besides the arena; 0 when the model has no float Linear or XNNPACK is off.
   size_t xnnpack_bytes() const;
   size_t xnnpack_operators() const;
   const char* kernel_names() const;  // e.g. "qgemm=qd8_f32_qc8w_gemm_1x16c4__ref ..."
+  // The session's facts (arena and what it was planned for, the kernel tiers built and runnable
+  // here, the chosen ISA and kernels, XNNPACK's memory, the arena plan) as lines or one JSON object.
+  std::string describe(bool json = false) const;
   Isa isa() const;
   SessionImpl& impl() { return *impl_; }
 
