@@ -424,6 +424,7 @@ ModelSpec encoder_spec(const JsonFields& c, TensorMap& src, const std::string& d
   if (!info) throw ConvertError(c.field("model_type") + " is '" + type + "', not an encoder tern runs " + kFamilyList);
   ModelSpec spec;
   spec.arch = fb::Arch::Bert;
+  spec.family = info->model_type;
   auto& e = spec.encoder;
   const Family family = info->family;
   read_dims(c, family, &e);
@@ -463,6 +464,7 @@ ModelSpec encoder_spec(const JsonFields& c, TensorMap& src, const std::string& d
 ModelSpec torch_encoder_spec(const JsonFields& c, TensorMap& src) {
   ModelSpec spec;
   spec.arch = fb::Arch::TorchEncoder;
+  spec.family = "torch-encoder";
   const std::string pooling = c.string_or("pooling", "first_token");
   if (pooling != "first_token")
     throw ConvertError(c.field("pooling") + " is '" + pooling + "', not supported (first_token)");
@@ -538,6 +540,7 @@ std::unique_ptr<fb::GenerationConfigT> generation_of(const JsonFields& g, const 
 ModelSpec t5_spec(const JsonFields& c, const JsonFields& generation, TensorMap& src) {
   ModelSpec spec;
   spec.arch = fb::Arch::T5;
+  spec.family = "t5";
   auto& t = spec.seq2seq;
   t.vocab_size = c.integer("vocab_size", 1);
   t.d_model = c.integer("d_model", 1);
@@ -622,6 +625,7 @@ ModelSpec t5_spec(const JsonFields& c, const JsonFields& generation, TensorMap& 
 ModelSpec torch_seq2seq_spec(const JsonFields& c, const JsonFields& generation, TensorMap& src) {
   ModelSpec spec;
   spec.arch = fb::Arch::TorchSeq2Seq;
+  spec.family = "torch-seq2seq";
   auto& t = spec.seq2seq;
   t.vocab_size = c.integer("tgt_vocab_size", 1, 1 << 24);
   t.src_vocab_size = c.integer("src_vocab_size", 1, 1 << 24);

@@ -33,6 +33,7 @@ struct OutTensor {
 
 struct ModelSpec {
   fb::Arch arch = fb::Arch::Bert;
+  std::string family;  // config.json's model_type, or "torch-encoder" / "torch-seq2seq"
   fb::EncoderConfigT encoder;
   fb::Seq2SeqConfigT seq2seq;  // T5 and torch seq2seq
   std::unique_ptr<fb::GenerationConfigT> generation;

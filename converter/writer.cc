@@ -124,6 +124,7 @@ BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> to
   model.version_minor = uint16_t(kFormatMinor);
   model.producer = "tern-convert";
   model.arch = spec.arch;
+  model.family = spec.family;
   if (spec.arch == fb::Arch::T5 || spec.arch == fb::Arch::TorchSeq2Seq) {
     model.seq2seq = std::make_unique<fb::Seq2SeqConfigT>(spec.seq2seq);
     if (spec.generation) model.generation = std::make_unique<fb::GenerationConfigT>(*spec.generation);
@@ -133,7 +134,8 @@ BlobSummary write_blob(const ModelSpec& spec, std::unique_ptr<fb::TokenizerT> to
   }
   model.labels = spec.labels;
   model.tokenizer = std::move(tokenizer);
-  model.weights = fb::EnumNameDType(policy.weights);
+  // The policy as --weights names it (the schema's "int8", "f16", "f32"), not the dtype enum's name.
+  model.weights = policy.weights == fb::DType::I8 ? "int8" : policy.weights == fb::DType::F16 ? "f16" : "f32";
   // Offsets relative to the data segment first; made absolute once the table size is known.
   uint64_t rel = 0;
   for (auto& m : metas) {

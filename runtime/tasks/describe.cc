@@ -272,7 +272,8 @@ std::string Model::describe(bool json) const {
   f.end_group();
   f.group("arch", "arch");
   f.str("name", arch_name(arch()), "%s");
-  f.str("weights", fm.weights() ? fm.weights()->string_view() : "?", " (weights %s)");
+  f.str("family", info().family, " (family %s");
+  f.str("weights", fm.weights() ? fm.weights()->string_view() : "?", ", weights %s)");
   f.end_group();
   if (m.encoder_decoder()) seq2seq_facts(f, m, m.seq2seq);
   else encoder_facts(f, *this, m.encoder);

@@ -61,13 +61,14 @@ Status bind(ModelImpl* m) {
     m->tokenizer = std::make_unique<Tokenizer>();
     return m->tokenizer->init(*fm.tokenizer(), vocab_size);
   };
+  const std::string_view family = fm.family() ? fm.family()->string_view() : std::string_view(arch_name(m->arch));
   // The one place the architecture matters: which config and weights the blob holds.
   if (m->arch == Arch::kT5 || m->arch == Arch::kTorchSeq2Seq) {
     const Seq2SeqConfig& c = m->seq2seq;
     TERN_RETURN_IF_ERROR(bind_seq2seq(m->blob, &m->seq2seq, &m->seq2seq_weights));
     TERN_CHECK_OR_RETURN(c.shared_embeddings || !fm.tokenizer(), Code::kInvalidModel,
                          "model: a tokenizer for separate source and target vocabularies is not supported");
-    m->info = ModelInfo{m->arch, true, c.src_vocab_size, c.vocab_size, c.d_model, c.num_layers,
+    m->info = ModelInfo{m->arch, family, true, c.src_vocab_size, c.vocab_size, c.d_model, c.num_layers,
                         c.num_decoder_layers, c.num_heads, c.max_positions, c.activation,
                         Head::kSequenceClassification, LabelOutput::kSoftmax, c.decoder_start_token_id,
                         c.eos_token_id, c.pad_token_id};
@@ -78,7 +79,7 @@ Status bind(ModelImpl* m) {
   // RoBERTa numbers positions from pad_token_id + 1, so it has that many fewer.
   const int positions = e.positions_from_padding ? e.max_position_embeddings - e.pad_token_id - 1
                                                  : e.max_position_embeddings;
-  m->info = ModelInfo{m->arch, false, e.vocab_size, 0, e.hidden_size, e.num_layers, 0, e.num_heads, positions,
+  m->info = ModelInfo{m->arch, family, false, e.vocab_size, 0, e.hidden_size, e.num_layers, 0, e.num_heads, positions,
                       e.activation, e.head, e.label_output, -1, -1, -1};
   if (fm.labels()) {
     TERN_CHECK_OR_RETURN(int64_t(fm.labels()->size()) == m->encoder.num_labels, Code::kInvalidModel,

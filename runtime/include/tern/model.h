@@ -26,6 +26,8 @@ enum class Pooling { kFirstToken = 0, kMean = 1 };
 // What a model is and takes: for apps and tools (the full configs are internal).
 struct ModelInfo {
   Arch arch = Arch::kBert;
+  std::string_view family;       // what was converted: "roberta", "t5", "torch-seq2seq", ...
+                                 // (blobs before format 1.4: the arch's name)
   bool encoder_decoder = false;  // generates text (Session::generate); else classifies or embeds
   int vocab_size = 0;            // input ids are below this
   int target_vocab_size = 0;     // encoder-decoder: generated ids are below this (else 0)
