@@ -8,6 +8,7 @@
 #include "checkpoint.h"
 #include "cli/peak_rss.h"
 #include "model_spec.h"
+#include "tern/version.h"
 #include "tokenizer.h"
 #include "writer.h"
 
@@ -53,7 +54,7 @@ Args parse(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       std::exit(0);
     } else if (s == "--version") {
-      std::printf("tern-convert %s\n", TERN_VERSION);
+      std::printf("tern-convert %s (model format %s)\n", tern::version(), TERN_FORMAT_VERSION_STRING);
       std::exit(0);
     } else if (s == "-o") a.out = value();
     else if (s == "--arch") a.arch = value();

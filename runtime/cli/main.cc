@@ -16,6 +16,7 @@
 #include "tern/model.h"
 #include "tern/session.h"
 #include "tern/tasks.h"
+#include "tern/version.h"
 
 namespace {
 
@@ -103,6 +104,10 @@ Args parse(int argc, char** argv) {
   a.command = argv[1];
   if (a.command == "-h" || a.command == "--help" || a.command == "help") {
     std::fputs(kUsage, stdout);
+    std::exit(0);
+  }
+  if (a.command == "--version") {
+    std::printf("tern %s (model format %s)\n", tern::version(), TERN_FORMAT_VERSION_STRING);
     std::exit(0);
   }
   for (int i = 2; i < argc; ++i) {
