@@ -11,6 +11,7 @@
 #include "checkpoint.h"
 #include "cli/peak_rss.h"
 #include "model_spec.h"
+#include "tern/version.h"
 #include "tokenizer.h"
 #include "writer.h"
 
@@ -61,7 +62,7 @@ const Option kOptions[] = {
    [](Args& a, const char*) { a.report = true; }},
   {"--version", nullptr, "",
    "print the version and exit", [](Args&, const char*) {
-     std::printf("tern-convert %s\n", TERN_VERSION);
+     std::printf("tern-convert %s (model format %s)\n", tern::version(), TERN_FORMAT_VERSION_STRING);
      std::exit(0);
    }},
   {"--help", nullptr, "",

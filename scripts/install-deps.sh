@@ -9,9 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # clang and libclang-rt-14-dev (libFuzzer's runtime) build the fuzz targets (scripts/fuzz.sh);
-# python3 writes their small seeds.
+# python3 writes their small seeds; pkgconf (pkg-config) builds a consumer (tests/consumer/run.sh).
 packages=(build-essential cmake libpthreadpool-dev libcpuinfo-dev libxnnpack-dev libflatbuffers-dev
-          flatbuffers-compiler doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev python3)
+          flatbuffers-compiler doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev python3 pkgconf)
 arm=0
 [ "${1:-}" = "--arm" ] && arm=1
 [ $arm = 1 ] && packages+=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user)

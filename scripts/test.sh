@@ -25,6 +25,11 @@ cmake -S . -B build "${opts[@]}" >/dev/null
 cmake --build build -j2
 ctest_all build
 
+# tern as a user gets it: installed (find_package, pkg-config) and through add_subdirectory, with a
+# C and a C++ program on the langid model the native job converted (tests/consumer/run.sh).
+job "consumers: install, find_package, pkg-config, add_subdirectory (temporary directory)"
+tests/consumer/run.sh build/tests/blobs/langid.tern
+
 if [ $arm = 1 ]; then
   job "aarch64: cross-build and test under qemu-aarch64 (build-arm64/)"
   cross build-arm64 scripts/toolchain-aarch64.cmake build-deps/sysroot-arm64

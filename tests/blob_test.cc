@@ -9,6 +9,8 @@
 #include "format/blob.h"
 #include "format/version.h"
 #include "tern/model.h"
+#include "tern/tern.h"
+#include "tern/version.h"
 #include "test_util.h"
 
 using namespace tern;
@@ -83,6 +85,20 @@ TEST_SUITE("blob") {
     const std::string msg = s.message();
     CHECK(msg.find(std::to_string(kFormatMajor + 1) + ".") != std::string::npos);
     CHECK(msg.find("newer") != std::string::npos);
+  }
+
+  TEST_CASE("the versions: tern/version.h, tern_version(), tern::version() and the converter's blobs agree") {
+    const std::string v = std::to_string(TERN_VERSION_MAJOR) + "." + std::to_string(TERN_VERSION_MINOR) + "." +
+                          std::to_string(TERN_VERSION_PATCH);
+    CHECK(v == TERN_VERSION_STRING);
+    CHECK(std::string(tern_version()) == v);
+    CHECK(std::string(tern::version()) == v);
+    CHECK(std::string(TERN_FORMAT_VERSION_STRING) ==
+          std::to_string(TERN_FORMAT_VERSION_MAJOR) + "." + std::to_string(TERN_FORMAT_VERSION_MINOR));
+    auto bytes = read_file(blob("bert_zip_int8.tern"));
+    const fb::Model* m = fb::GetSizePrefixedModel(bytes.data());
+    CHECK(m->version_major() == TERN_FORMAT_VERSION_MAJOR);
+    CHECK(m->version_minor() == TERN_FORMAT_VERSION_MINOR);
   }
 
   TEST_CASE("semantic checks: tensor outside the file, bad scale, wrong shape") {

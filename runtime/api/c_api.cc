@@ -8,6 +8,7 @@
 
 #include "tern/model.h"
 #include "tern/session.h"
+#include "tern/version.h"
 
 struct tern_model {
   std::unique_ptr<tern::Model> model;
@@ -37,6 +38,8 @@ int fail(int code, const char* message) {
 extern "C" {
 
 const char* tern_last_error(void) { return g_error; }
+
+const char* tern_version(void) { return tern::version(); }
 
 int tern_model_load(const char* path, tern_model** model) {
   if (!path || !model) return fail(1, "tern_model_load: null argument");

@@ -15,6 +15,7 @@
 #include "tern/model.h"
 #include "tern/session.h"
 #include "tern/tasks.h"
+#include "tern/version.h"
 
 namespace {
 
@@ -645,7 +646,8 @@ const Command kCommands[] = {
 
 void print_overview() {
   std::printf("usage: tern COMMAND MODEL.tern [ARGS...] [OPTIONS]\n"
-              "       tern COMMAND --help    (the command's options, each with its default)\n\ncommands:\n");
+              "       tern COMMAND --help    (the command's options, each with its default)\n"
+              "       tern --version         (tern's version and the model format it reads)\n\ncommands:\n");
   for (const Command& c : kCommands) std::printf("  %-9s %s\n", c.name, c.summary);
   std::printf("\nexit codes: 0 ok, 1 bad input or model (one line on stderr), 2 usage\n");
 }
@@ -682,6 +684,10 @@ int main(int argc, char** argv) {
       if (argc > 2 && c.name == std::string(argv[2])) about = &c;
     if (about) print_help(*about);
     else print_overview();
+    return 0;
+  }
+  if (first == "--version") {
+    std::printf("tern %s (model format %s)\n", version(), TERN_FORMAT_VERSION_STRING);
     return 0;
   }
   const Command* cmd = nullptr;

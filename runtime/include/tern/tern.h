@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "tern/export.h"
+#include "tern/version.h" /* TERN_VERSION_STRING, TERN_FORMAT_VERSION_STRING, ... */
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,6 +29,10 @@ typedef struct tern_session_options {
 } tern_session_options;
 
 TERN_API const char* tern_last_error(void);
+
+/* The version of the libtern this program runs with, e.g. "0.1.0" (a static string; the headers'
+ * own is TERN_VERSION_STRING). */
+TERN_API const char* tern_version(void);
 
 TERN_API int tern_model_load(const char* path, tern_model** model);
 TERN_API void tern_model_free(tern_model* model);
