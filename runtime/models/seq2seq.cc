@@ -116,22 +116,24 @@ Status bind_seq2seq(const Blob& blob, Seq2SeqConfig* config, Seq2SeqWeights* w) 
     TERN_RETURN_IF_ERROR(b.linear(p + ".ffn.out", D, F, &f.out, no_bias));
     return bind_norm(b, c, p + ".ffn.norm", D, &norm);
   };
+  // A self-attention block `p`: fused q|k|v, output projection, its norm.
+  auto self_attention = [&](const std::string& p, Linear& qkv, Linear& out, Norm& norm) {
+    TERN_RETURN_IF_ERROR(b.linear(p + ".qkv", 3 * inner, D, &qkv, no_bias));
+    TERN_RETURN_IF_ERROR(b.linear(p + ".out", D, inner, &out, no_bias));
+    return bind_norm(b, c, p + ".norm", D, &norm);
+  };
   w->enc.resize(size_t(c.num_layers));
   for (int l = 0; l < c.num_layers; ++l) {
     const std::string p = "enc.layers." + std::to_string(l);
     EncoderLayer& L = w->enc[size_t(l)];
-    TERN_RETURN_IF_ERROR(b.linear(p + ".attn.qkv", 3 * inner, D, &L.qkv, no_bias));
-    TERN_RETURN_IF_ERROR(b.linear(p + ".attn.out", D, inner, &L.attn_out, no_bias));
-    TERN_RETURN_IF_ERROR(bind_norm(b, c, p + ".attn.norm", D, &L.attn_norm));
+    TERN_RETURN_IF_ERROR(self_attention(p + ".attn", L.qkv, L.attn_out, L.attn_norm));
     TERN_RETURN_IF_ERROR(ffn(p, L.ffn, L.ffn_norm));
   }
   w->dec.resize(size_t(c.num_decoder_layers));
   for (int l = 0; l < c.num_decoder_layers; ++l) {
     const std::string p = "dec.layers." + std::to_string(l);
     DecoderLayer& L = w->dec[size_t(l)];
-    TERN_RETURN_IF_ERROR(b.linear(p + ".self.qkv", 3 * inner, D, &L.self_qkv, no_bias));
-    TERN_RETURN_IF_ERROR(b.linear(p + ".self.out", D, inner, &L.self_out, no_bias));
-    TERN_RETURN_IF_ERROR(bind_norm(b, c, p + ".self.norm", D, &L.self_norm));
+    TERN_RETURN_IF_ERROR(self_attention(p + ".self", L.self_qkv, L.self_out, L.self_norm));
     TERN_RETURN_IF_ERROR(b.linear(p + ".cross.q", inner, D, &L.cross_q, no_bias));
     TERN_RETURN_IF_ERROR(b.linear(p + ".cross.kv", 2 * inner, D, &L.cross_kv, no_bias));
     TERN_RETURN_IF_ERROR(b.linear(p + ".cross.out", D, inner, &L.cross_out, no_bias));
