@@ -164,7 +164,7 @@ TEST_SUITE("session") {
 }
 
 TEST_SUITE("session") {
-  TEST_CASE("T5 generation (greedy, beam, sampling) and teacher forcing allocate nothing") {
+  TEST_CASE("T5 generation (greedy, beam, sampling; streamed and cancelled too) and teacher forcing allocate nothing") {
     for (const char* name : {"t5_tiny_zip_int8.tern", "t5_v11_tiny_zip_f32.tern"}) {
     CAPTURE(name);
     auto model = Model::load(blob(name).c_str());
@@ -191,8 +191,24 @@ TEST_SUITE("session") {
               size_t(dec.shape[1]), dec.ints.data(), nullptr};
     REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), beam).ok());
     const size_t before = g_allocations.load(), xnn_before = XnnpackLinears::allocations();
-    for (const GenerationOptions* g : {&greedy, &beam, &sampled})
+    // A stream that counts and, the second time through, cancels after 5 tokens.
+    struct Counter {
+      size_t calls = 0, cancel_after = SIZE_MAX;
+      static bool on_token(void* self, size_t, int32_t) {
+        Counter& c = *static_cast<Counter*>(self);
+        return ++c.calls < c.cancel_after;
+      }
+    } counter;
+    const TokenStream stream{&Counter::on_token, &counter};
+    for (const GenerationOptions* g : {&greedy, &beam, &sampled}) {
       REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), *g).ok());
+      REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), *g, stream).ok());
+      counter.cancel_after = counter.calls + 5;
+      REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), *g, stream).code() ==
+              Code::kCancelled);
+      counter.cancel_after = SIZE_MAX;
+    }
+    CHECK(counter.calls > 0);
     REQUIRE(s.value()->run(in).ok());
     CHECK(g_allocations.load() == before);
     CHECK(XnnpackLinears::allocations() == xnn_before);

@@ -149,12 +149,13 @@ Result<std::unique_ptr<Generator>> Generator::create(const Model& model, const S
 }
 
 GenerationOptions Generator::defaults(std::string_view text) const { return session_->generation_defaults(text); }
-Status Generator::generate(const std::string_view* texts, size_t count, const GenerationOptions& options) {
-  return session_->generate(texts, count, options);
+Status Generator::generate(const std::string_view* texts, size_t count, const GenerationOptions& options,
+                           TokenStream stream) {
+  return session_->generate(texts, count, options, stream);
 }
 Status Generator::generate(const int64_t* input_ids, const int64_t* attention_mask, size_t batch, size_t seq,
-                           const GenerationOptions& options) {
-  return session_->generate(input_ids, attention_mask, batch, seq, options);
+                           const GenerationOptions& options, TokenStream stream) {
+  return session_->generate(input_ids, attention_mask, batch, seq, options, stream);
 }
 const Generated& Generator::generated() const { return session_->generated(); }
 

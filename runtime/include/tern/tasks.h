@@ -76,9 +76,11 @@ class TERN_API Generator {
 
   // The model's defaults for this text (its generation config, or the task whose prefix it starts with).
   GenerationOptions defaults(std::string_view text) const;
-  Status generate(const std::string_view* texts, size_t count, const GenerationOptions& options);
+  // As Session::generate: `stream` reports tokens as they come and can cancel (tern/generation.h).
+  Status generate(const std::string_view* texts, size_t count, const GenerationOptions& options,
+                  TokenStream stream = TokenStream());
   Status generate(const int64_t* input_ids, const int64_t* attention_mask, size_t batch, size_t seq,
-                  const GenerationOptions& options);
+                  const GenerationOptions& options, TokenStream stream = TokenStream());
   const Generated& generated() const;
 
  private:
