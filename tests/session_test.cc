@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cli/bench_ids.h"
+#include "cli/text_stream.h"
 #include "ops/xnnpack_linear.h"
 #include "tasks/generator.h"
 #include "tern/model.h"
@@ -263,6 +264,21 @@ TEST_SUITE("session") {
       }
     }
     CHECK(cli::bench_ids(64, 32128) == cli::bench_ids(64, 32128));  // fixed, for comparable runs
+  }
+
+  TEST_CASE("tern generate --stream prints settled text only: whole words, whole UTF-8 characters") {
+    using cli::settled_bytes;
+    CHECK(settled_bytes("") == 0);
+    CHECK(settled_bytes("Hello") == 0);         // the word may go on, or a clean-up join it
+    CHECK(settled_bytes("Hello wor") == 5);
+    CHECK(settled_bytes("Hello ") == 5);        // a trailing space is stripped, " ." becomes "."
+    CHECK(settled_bytes("Das Haus ist") == 8);
+    CHECK(settled_bytes("caf\xC3\xA9") == 5);    // a complete non-ASCII character ends it: all
+    CHECK(settled_bytes("\xE6\x97\xA5\xE6\x9C\xAC") == 6);  // no spaces between words
+    CHECK(settled_bytes("a caf\xC3") == 1);      // an incomplete character is held back
+    CHECK(settled_bytes("a \xE6\x97") == 1);
+    CHECK(settled_bytes("a b\xEF\xBF\xBD") == 1);  // U+FFFD: bytes that more bytes may complete
+    CHECK(settled_bytes("a\nb") == 1);
   }
 
   TEST_CASE("null texts are refused, in C++ and in the C API") {
