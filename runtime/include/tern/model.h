@@ -61,6 +61,10 @@ class TERN_API Model {
   // or kept; WordPiece always skips them).
   Result<std::vector<int32_t>> tokenize(std::string_view text) const;
   std::string decode(const int32_t* ids, size_t count, bool skip_special = true) const;
+  // The token an id stands for, as the tokenizer's convert_ids_to_tokens gives it ("##ing",
+  // U+2581 "the"); points into the model. Empty without a tokenizer or for an id outside the
+  // vocabulary.
+  std::string_view token(int32_t id) const;
   size_t file_bytes() const;
 
   const ModelImpl& impl() const { return *impl_; }
