@@ -216,6 +216,53 @@ TEST_SUITE("session") {
     }
   }
 
+  TEST_CASE("the C API's classify, embed and streamed generate allocate nothing either") {
+    auto make = [](const char* name, size_t max_batch, tern_model** m, tern_session** s) {
+      REQUIRE(tern_model_load(blob(name).c_str(), m) == TERN_OK);
+      tern_session_options o;
+      tern_session_options_init(&o);
+      o.max_batch = max_batch;
+      o.max_new_tokens = 20;
+      o.max_beams = 4;
+      REQUIRE(tern_session_create(*m, &o, s) == TERN_OK);
+    };
+    tern_model *bert, *embed, *t5;
+    tern_session *classifier, *embedder, *generator;
+    make("bert_zip_int8.tern", 2, &bert, &classifier);
+    make("bert_embed_zip_int8.tern", 2, &embed, &embedder);
+    make("t5_tiny_zip_int8.tern", 2, &t5, &generator);
+    const char* texts[2] = {"translate English to German: The house is wonderful.", "Hello world"};
+    tern_generation_options greedy, beam;
+    greedy.struct_size = beam.struct_size = sizeof greedy;
+    REQUIRE(tern_generation_defaults(generator, texts[0], &greedy) == TERN_OK);
+    beam = greedy;
+    beam.num_beams = 4;
+    size_t calls = 0;
+    auto count = [](void* user, size_t, int32_t) { return int(++*static_cast<size_t*>(user) < 1000); };
+    float scores[64];
+    size_t labels[2];
+    auto run = [&] {
+      REQUIRE(tern_classify_batch(classifier, texts, texts, 2) == TERN_OK);
+      REQUIRE(tern_classify_scores(classifier, 1, scores, 64) == TERN_OK);
+      REQUIRE(tern_classify_top_k(classifier, 0, 2, labels, scores) == TERN_OK);
+      REQUIRE(tern_embed(embedder, texts, 2) == TERN_OK);
+      REQUIRE(tern_embedding(embedder, 1, scores, 64) == TERN_OK);
+      REQUIRE(tern_generate_texts(generator, texts, 2, &greedy, count, &calls) == TERN_OK);
+      REQUIRE(tern_generate_texts(generator, texts, 2, &beam, count, &calls) == TERN_OK);
+    };
+    run();  // warm-up
+    const size_t before = g_allocations.load();
+    run();
+    CHECK(g_allocations.load() == before);
+    CHECK(calls > 0);
+    tern_session_free(generator);
+    tern_session_free(embedder);
+    tern_session_free(classifier);
+    tern_model_free(t5);
+    tern_model_free(embed);
+    tern_model_free(bert);
+  }
+
   TEST_CASE("sampling is reproducible for a seed and differs across seeds") {
     auto model = Model::load(blob("t5_v11_tiny_zip_f32.tern").c_str());
     REQUIRE(model.ok());
