@@ -224,6 +224,51 @@ TEST_SUITE("families") {
     CHECK(c.value()->multi_label());
   }
 
+  TEST_CASE("task objects run in a caller's arena of required_arena_bytes(), and refuse a smaller one") {
+    auto embed = load("bert_embed_zip_int8.tern");
+    auto tokcls = load("bert_tokcls_zip_int8.tern");
+    auto t5 = load("t5_tiny_zip_int8.tern");
+    SessionOptions o;
+    o.max_seq = 32;
+    const std::string_view text = "Angela Merkel visited Paris.";
+    for (const Model* m : {embed.get(), tokcls.get(), t5.get()}) {
+      auto need = Session::required_arena_bytes(*m, o);
+      REQUIRE(need.ok());
+      std::vector<uint64_t> memory(need.value() / 8 + 16);
+      void* arena = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(memory.data()) + 63) / 64 * 64);
+      if (m == embed.get()) {
+        CHECK(Embedder::create(*m, o, arena, need.value() - 64).status().code() == Code::kResourceExhausted);
+        auto e = Embedder::create(*m, o, arena, need.value());
+        REQUIRE(e.ok());
+        CHECK(e.value()->embed(&text, 1).ok());
+      } else if (m == tokcls.get()) {
+        CHECK(Classifier::create(*m, o, arena, need.value() - 64).status().code() == Code::kResourceExhausted);
+        auto c = Classifier::create(*m, o, arena, need.value());
+        REQUIRE(c.ok());
+        CHECK(c.value()->classify(&text, nullptr, 1).ok());
+      } else {
+        CHECK(Generator::create(*m, o, arena, need.value() - 64).status().code() == Code::kResourceExhausted);
+        auto g = Generator::create(*m, o, arena, need.value());
+        REQUIRE(g.ok());
+        CHECK(g.value()->generate(&text, 1, g.value()->defaults(text)).ok());
+      }
+    }
+  }
+
+  TEST_CASE("Model::token gives the tokenizer's token of an id, empty outside the vocabulary") {
+    auto bert = load("bert_zip_f32.tern");
+    auto ids = bert->tokenize("Hello world");
+    REQUIRE(ids.ok());
+    CHECK(bert->token(ids.value().front()) == "[CLS]");
+    CHECK(bert->token(ids.value().back()) == "[SEP]");
+    CHECK(bert->token(-1).empty());
+    CHECK(bert->token(int32_t(bert->info().vocab_size)).empty());
+    auto t5 = load("t5_tiny_zip_f32.tern");
+    CHECK(t5->token(t5->info().eos_token_id) == "</s>");
+    CHECK(t5->token(t5->info().target_vocab_size).empty());
+    CHECK(load("torch_seq2seq_zip_f32.tern")->token(5).empty());  // no tokenizer
+  }
+
   TEST_CASE("a task the model has no head for is refused") {
     auto embed = load("bert_embed_zip_f32.tern");
     auto s = Session::create(*embed, SessionOptions());

@@ -11,6 +11,7 @@
 #include "tasks/model_impl.h"
 #include "tern/model.h"
 #include "tern/session.h"
+#include "tern/tasks.h"
 #include "test_util.h"
 
 using namespace tern;
@@ -91,6 +92,95 @@ void check_generation(Session& s, const Fixture& f, const std::string& dir, cons
   }
 }
 
+// A token stream that records what it is told, (sequence, token) in call order, and cancels
+// after `cancel_after` calls.
+struct Recorder {
+  std::vector<std::pair<size_t, int32_t>> calls;
+  size_t cancel_after = SIZE_MAX;
+  static bool on_token(void* self, size_t sequence, int32_t token) {
+    Recorder& r = *static_cast<Recorder*>(self);
+    r.calls.emplace_back(sequence, token);
+    return r.calls.size() < r.cancel_after;
+  }
+  TokenStream stream() { return TokenStream{&on_token, this}; }
+};
+
+struct Call {
+  size_t sequence;
+  int32_t token;
+  size_t step;  // the token's position in its row
+};
+
+std::vector<int32_t> tokens_of(const Generated& g) { return std::vector<int32_t>(g.tokens, g.tokens + g.sequences * g.length); }
+
+// The calls a stream must get for the finished result `tokens` [sequences, length], as
+// tern/generation.h says: greedy and sampling step by step, row by row, each row up to its eos;
+// beam search row by row, each up to its eos.
+std::vector<Call> expected_calls(const std::vector<int32_t>& tokens, size_t sequences, size_t length, int32_t eos,
+                                 bool beams) {
+  std::vector<Call> calls;
+  auto row_until_eos = [&](size_t i, size_t t) {  // is token t of row i reported?
+    for (size_t u = 1; u < t; ++u)
+      if (tokens[i * length + u] == eos) return false;
+    return true;
+  };
+  if (beams) {
+    for (size_t i = 0; i < sequences; ++i)
+      for (size_t t = 1; t < length && row_until_eos(i, t); ++t) calls.push_back({i, tokens[i * length + t], t});
+  } else {
+    for (size_t t = 1; t < length; ++t)
+      for (size_t i = 0; i < sequences; ++i)
+        if (row_until_eos(i, t)) calls.push_back({i, tokens[i * length + t], t});
+  }
+  return calls;
+}
+
+// Streaming gives exactly the non-streamed result, token by token, in the documented order; a stream
+// that cancels after k tokens gets k, and generated() keeps what was produced: greedy and sampling
+// exactly the reported tokens (pad elsewhere), beam search its whole result.
+void check_streaming(Session& s, const ModelInfo& info, const int64_t* ids, const int64_t* mask, size_t batch,
+                     size_t seq, const GenerationOptions& o) {
+  const bool beams = o.num_beams > 1;
+  CAPTURE(beams);
+  CAPTURE(o.do_sample);
+  Status st = s.generate(ids, mask, batch, seq, o);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  const size_t sequences = s.generated().sequences, length = s.generated().length;
+  const std::vector<int32_t> plain = tokens_of(s.generated());
+  const std::vector<Call> expected = expected_calls(plain, sequences, length, info.eos_token_id, beams);
+  Recorder all;
+  st = s.generate(ids, mask, batch, seq, o, all.stream());
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  CHECK(tokens_of(s.generated()) == plain);
+  REQUIRE(all.calls.size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    CAPTURE(i);
+    CHECK(all.calls[i].first == expected[i].sequence);
+    CHECK(all.calls[i].second == expected[i].token);
+  }
+  for (size_t k : {size_t(1), size_t(3), expected.size() / 2 + 1}) {
+    if (k > expected.size()) continue;
+    CAPTURE(k);
+    Recorder some;
+    some.cancel_after = k;
+    CHECK(s.generate(ids, mask, batch, seq, o, some.stream()).code() == Code::kCancelled);
+    REQUIRE(some.calls.size() == k);
+    for (size_t i = 0; i < k; ++i) CHECK(some.calls[i] == all.calls[i]);
+    const Generated& g = s.generated();
+    if (beams) {
+      CHECK(tokens_of(g) == plain);
+      continue;
+    }
+    const size_t kept = expected[k - 1].step + 1;  // the start token and the steps run
+    std::vector<int32_t> rows(sequences * kept, info.pad_token_id);
+    for (size_t i = 0; i < sequences; ++i) rows[i * kept] = info.decoder_start_token_id;
+    for (size_t i = 0; i < k; ++i) rows[expected[i].sequence * kept + expected[i].step] = expected[i].token;
+    REQUIRE(g.sequences == sequences);
+    REQUIRE(g.length == kept);
+    CHECK(tokens_of(g) == rows);
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("t5") {
@@ -132,6 +222,30 @@ TEST_SUITE("t5") {
         check_generation(*s, f, dir, "beam_sequences", o);
         o.num_return_sequences = 4;
         check_generation(*s, f, dir, "beam_all_sequences", o);
+      }
+  }
+
+  TEST_CASE("streaming: the same tokens as without, token by token; a stream cancels") {
+    for (const char* c : kCases)
+      for (const char* w : {"f32", "int8"}) {
+        CAPTURE(c);
+        CAPTURE(w);
+        const Fixture f(c);
+        auto model = load(std::string(c) + "_zip_" + w + ".tern");
+        auto s = session(*model, f, Isa::kAuto, 4, false);
+        GenerationOptions o;
+        o.max_new_tokens = 20;
+        check_streaming(*s, model->info(), f.ids.ints.data(), f.mask.ints.data(), f.batch(), f.seq(), o);
+        GenerationOptions sampled = o;
+        sampled.do_sample = true;
+        sampled.temperature = 1.5f;
+        sampled.top_k = 50;
+        sampled.top_p = 0.9f;
+        sampled.seed = 7;
+        check_streaming(*s, model->info(), f.ids.ints.data(), f.mask.ints.data(), f.batch(), f.seq(), sampled);
+        o.num_beams = 4;
+        o.num_return_sequences = 2;
+        check_streaming(*s, model->info(), f.ids.ints.data(), f.mask.ints.data(), f.batch(), f.seq(), o);
       }
   }
 
@@ -204,6 +318,16 @@ TEST_SUITE("t5") {
         for (size_t i = 0; i < texts.size(); ++i)
           CHECK(model->decode(out.tokens + i * out.length, out.length, false) == decoded[i].get<std::string>());
       }
+      // The task object streams the same tokens from texts.
+      auto generator = Generator::create(*model, o);
+      REQUIRE(generator.ok());
+      Recorder r;
+      REQUIRE(generator.value()->generate(texts.data(), texts.size(), g, r.stream()).ok());
+      CHECK(tokens_of(generator.value()->generated()) == tokens_of(out));
+      const std::vector<Call> expected =
+          expected_calls(tokens_of(out), out.sequences, out.length, model->info().eos_token_id, false);
+      REQUIRE(r.calls.size() == expected.size());
+      for (size_t i = 0; i < expected.size(); ++i) CHECK(r.calls[i] == std::make_pair(expected[i].sequence, expected[i].token));
     }
   }
 }
@@ -351,6 +475,23 @@ TEST_SUITE("torch_seq2seq") {
         check_generation(*s, f, dir, "greedy_sequences", o);
       }
     }
+  }
+
+  TEST_CASE("streaming token ids: the same tokens as without, token by token; a stream cancels") {
+    for (const TorchCase& c : kTorchCases)
+      for (const char* w : {"f32", "int8"}) {
+        CAPTURE(c.name);
+        CAPTURE(w);
+        const Fixture f(c.name);
+        auto model = load(std::string(c.name) + "_zip_" + w + ".tern");
+        auto s = session(*model, f, Isa::kAuto, 1, false);
+        GenerationOptions o;
+        o.max_new_tokens = c.max_new_tokens;
+        check_streaming(*s, model->info(), f.ids.ints.data(), f.mask.ints.data(), f.batch(), f.seq(), o);
+        o.do_sample = true;
+        o.seed = 3;
+        check_streaming(*s, model->info(), f.ids.ints.data(), f.mask.ints.data(), f.batch(), f.seq(), o);
+      }
   }
 
   TEST_CASE("positions bound the lengths: the session refuses more than the position table holds") {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cli/bench_ids.h"
+#include "cli/text_stream.h"
 #include "ops/xnnpack_linear.h"
 #include "tasks/generator.h"
 #include "tern/model.h"
@@ -164,7 +165,7 @@ TEST_SUITE("session") {
 }
 
 TEST_SUITE("session") {
-  TEST_CASE("T5 generation (greedy, beam, sampling) and teacher forcing allocate nothing") {
+  TEST_CASE("T5 generation (greedy, beam, sampling; streamed and cancelled too) and teacher forcing allocate nothing") {
     for (const char* name : {"t5_tiny_zip_int8.tern", "t5_v11_tiny_zip_f32.tern"}) {
     CAPTURE(name);
     auto model = Model::load(blob(name).c_str());
@@ -191,12 +192,75 @@ TEST_SUITE("session") {
               size_t(dec.shape[1]), dec.ints.data(), nullptr};
     REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), beam).ok());
     const size_t before = g_allocations.load(), xnn_before = XnnpackLinears::allocations();
-    for (const GenerationOptions* g : {&greedy, &beam, &sampled})
+    // A stream that counts and, the second time through, cancels after 5 tokens.
+    struct Counter {
+      size_t calls = 0, cancel_after = SIZE_MAX;
+      static bool on_token(void* self, size_t, int32_t) {
+        Counter& c = *static_cast<Counter*>(self);
+        return ++c.calls < c.cancel_after;
+      }
+    } counter;
+    const TokenStream stream{&Counter::on_token, &counter};
+    for (const GenerationOptions* g : {&greedy, &beam, &sampled}) {
       REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), *g).ok());
+      REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), *g, stream).ok());
+      counter.cancel_after = counter.calls + 5;
+      REQUIRE(s.value()->generate(ids.ints.data(), mask.ints.data(), 2, size_t(ids.shape[1]), *g, stream).code() ==
+              Code::kCancelled);
+      counter.cancel_after = SIZE_MAX;
+    }
+    CHECK(counter.calls > 0);
     REQUIRE(s.value()->run(in).ok());
     CHECK(g_allocations.load() == before);
     CHECK(XnnpackLinears::allocations() == xnn_before);
     }
+  }
+
+  TEST_CASE("the C API's classify, embed and streamed generate allocate nothing either") {
+    auto make = [](const char* name, size_t max_batch, tern_model** m, tern_session** s) {
+      REQUIRE(tern_model_load(blob(name).c_str(), m) == TERN_OK);
+      tern_session_options o;
+      tern_session_options_init(&o);
+      o.max_batch = max_batch;
+      o.max_new_tokens = 20;
+      o.max_beams = 4;
+      REQUIRE(tern_session_create(*m, &o, s) == TERN_OK);
+    };
+    tern_model *bert, *embed, *t5;
+    tern_session *classifier, *embedder, *generator;
+    make("bert_zip_int8.tern", 2, &bert, &classifier);
+    make("bert_embed_zip_int8.tern", 2, &embed, &embedder);
+    make("t5_tiny_zip_int8.tern", 2, &t5, &generator);
+    const char* texts[2] = {"translate English to German: The house is wonderful.", "Hello world"};
+    tern_generation_options greedy, beam;
+    greedy.struct_size = beam.struct_size = sizeof greedy;
+    REQUIRE(tern_generation_defaults(generator, texts[0], &greedy) == TERN_OK);
+    beam = greedy;
+    beam.num_beams = 4;
+    size_t calls = 0;
+    auto count = [](void* user, size_t, int32_t) { return int(++*static_cast<size_t*>(user) < 1000); };
+    float scores[64];
+    size_t labels[2];
+    auto run = [&] {
+      REQUIRE(tern_classify_batch(classifier, texts, texts, 2) == TERN_OK);
+      REQUIRE(tern_classify_scores(classifier, 1, scores, 64) == TERN_OK);
+      REQUIRE(tern_classify_top_k(classifier, 0, 2, labels, scores) == TERN_OK);
+      REQUIRE(tern_embed(embedder, texts, 2) == TERN_OK);
+      REQUIRE(tern_embedding(embedder, 1, scores, 64) == TERN_OK);
+      REQUIRE(tern_generate_texts(generator, texts, 2, &greedy, count, &calls) == TERN_OK);
+      REQUIRE(tern_generate_texts(generator, texts, 2, &beam, count, &calls) == TERN_OK);
+    };
+    run();  // warm-up
+    const size_t before = g_allocations.load();
+    run();
+    CHECK(g_allocations.load() == before);
+    CHECK(calls > 0);
+    tern_session_free(generator);
+    tern_session_free(embedder);
+    tern_session_free(classifier);
+    tern_model_free(t5);
+    tern_model_free(embed);
+    tern_model_free(bert);
   }
 
   TEST_CASE("sampling is reproducible for a seed and differs across seeds") {
@@ -247,6 +311,21 @@ TEST_SUITE("session") {
       }
     }
     CHECK(cli::bench_ids(64, 32128) == cli::bench_ids(64, 32128));  // fixed, for comparable runs
+  }
+
+  TEST_CASE("tern generate --stream prints settled text only: whole words, whole UTF-8 characters") {
+    using cli::settled_bytes;
+    CHECK(settled_bytes("") == 0);
+    CHECK(settled_bytes("Hello") == 0);         // the word may go on, or a clean-up join it
+    CHECK(settled_bytes("Hello wor") == 5);
+    CHECK(settled_bytes("Hello ") == 5);        // a trailing space is stripped, " ." becomes "."
+    CHECK(settled_bytes("Das Haus ist") == 8);
+    CHECK(settled_bytes("caf\xC3\xA9") == 5);    // a complete non-ASCII character ends it: all
+    CHECK(settled_bytes("\xE6\x97\xA5\xE6\x9C\xAC") == 6);  // no spaces between words
+    CHECK(settled_bytes("a caf\xC3") == 1);      // an incomplete character is held back
+    CHECK(settled_bytes("a \xE6\x97") == 1);
+    CHECK(settled_bytes("a b\xEF\xBF\xBD") == 1);  // U+FFFD: bytes that more bytes may complete
+    CHECK(settled_bytes("a\nb") == 1);
   }
 
   TEST_CASE("null texts are refused, in C++ and in the C API") {

@@ -12,6 +12,7 @@
 #include "cli/bench_ids.h"
 #include "cli/npy.h"
 #include "cli/peak_rss.h"
+#include "cli/text_stream.h"
 #include "tern/model.h"
 #include "tern/session.h"
 #include "tern/tasks.h"
@@ -44,7 +45,7 @@ struct Args {
     bool early_stopping = false, do_sample = false;
     long long seed = -1;
   } gen;
-  bool json = false, decode = false, hidden = false, attentions = false, truncate = false;
+  bool json = false, decode = false, hidden = false, attentions = false, truncate = false, stream = false;
   size_t threads = 1, max_seq = 0;
   size_t bench_batch = 1, bench_seq = 0, bench_new_tokens = 32, bench_runs = 20;  // bench_seq 0: fit the model
   Isa isa = Isa::kAuto;
@@ -133,6 +134,9 @@ const Option kOptions[] = {
   {"--num-return-sequences", "N", kGenerate, "1",
    "return the N best hypotheses (at most --num-beams) or N samples",
    [](Args& a, const char* n, const char* v) { a.gen.num_return = int(parse_count(n, v)); }},
+  {"--stream", nullptr, kGenerate, "off",
+   "print the text as it is generated (greedy and sampling; beam search prints it when done)",
+   [](Args& a, const char*, const char*) { a.stream = true; }},
   {"--input-ids", "IDS.npy", kGenerate, "none: texts",
    "generate from token ids [batch, seq] (int64 or int32) instead of texts",
    [](Args& a, const char*, const char* v) { a.input_ids = v; }},
@@ -514,8 +518,14 @@ int generate_ids(const Model& model, const Args& a) {
   return 0;
 }
 
+bool print_token(void* stream, size_t, int32_t token) {
+  static_cast<cli::TextStream*>(stream)->add(token);
+  return true;
+}
+
 int generate(const Model& model, const Args& a) {
   if (!model.info().encoder_decoder) return fail(Status::error(Code::kInvalidArgument, "generate: %s is not an encoder-decoder", a.model.c_str()));
+  if (!a.input_ids.empty() && a.stream) usage("--stream prints text: it does not go with --input-ids");
   if (!a.input_ids.empty()) return generate_ids(model, a);
   if (a.positional.empty()) usage("generate needs TEXT... or --input-ids IDS.npy");
   auto session = Session::create(model, options_for(model, a, 1));
@@ -524,12 +534,17 @@ int generate(const Model& model, const Args& a) {
   for (const std::string& text : a.positional) {
     const GenerationOptions o = generation_options(s, a, text);
     std::string_view t = text;
+    // Streamed: greedy and sampling print as tokens come; beam search's tokens are only final at
+    // its end, so it prints as without --stream.
+    const bool streamed = a.stream && o.num_beams == 1;
+    cli::TextStream printer(model, model.info().decoder_start_token_id, stdout);
     auto t0 = std::chrono::steady_clock::now();
-    Status st = s.generate(&t, 1, o);
+    Status st = s.generate(&t, 1, o, streamed ? TokenStream{print_token, &printer} : TokenStream());
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!st.ok()) return fail(st);
     const Generated& g = s.generated();
-    for (size_t i = 0; i < g.sequences; ++i) {
+    if (streamed) printer.finish();
+    for (size_t i = 0; i < g.sequences && !streamed; ++i) {
       std::string out = model.decode(g.tokens + i * g.length, g.length);
       if (g.sequences > 1) std::printf("[%zu] ", i);
       std::printf("%s\n", out.c_str());

@@ -12,6 +12,7 @@ const char* code_name(Code code) {
     case Code::kUnsupported: return "unsupported";
     case Code::kIo: return "i/o error";
     case Code::kResourceExhausted: return "resource exhausted";
+    case Code::kCancelled: return "cancelled";
   }
   return "unknown";
 }

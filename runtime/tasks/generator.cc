@@ -171,7 +171,8 @@ GenerationOptions generation_options(const fb::GenerationConfig& g) {
 namespace {
 
 Result<GenerationResult> greedy_or_sample(const GenerationOptions& o, const GeneratorPlan& p, const MemoryPlan& m,
-                                          uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d) {
+                                          uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d,
+                                          const TokenStream& stream) {
   const size_t P = p.positions, V = p.vocab, max_len = size_t(o.max_new_tokens) + 1;
   int32_t* seqs = at<int32_t>(arena, m, p.results);
   // Greedy and sampling borrow beam search's buffers: p.from (one id per row) holds each row's
@@ -182,17 +183,23 @@ Result<GenerationResult> greedy_or_sample(const GenerationOptions& o, const Gene
   Rng rng{o.seed};
   for (size_t b = 0; b < batch; ++b) seqs[b * P] = ids.start, finished[b] = 0;
   size_t len = 1;
-  while (len < max_len) {
+  bool cancelled = false;
+  while (len < max_len && !cancelled) {
     for (size_t b = 0; b < batch; ++b) next[b] = seqs[b * P + len - 1];
     float* logits = d.step(d.self, next, batch, len - 1);
     bool all_done = true;
     for (size_t b = 0; b < batch; ++b) {
+      if (cancelled) {  // the rows after the one whose report cancelled: nothing new, as if finished
+        seqs[b * P + len] = ids.pad;
+        continue;
+      }
       float* row = logits + b * V;
       process(o, seqs + b * P, len, row, ids);
       int32_t token = o.do_sample ? sample(o, row, V, order, &rng) : int32_t(argmax(row, V));
       TERN_CHECK_OR_RETURN(token >= 0, Code::kInvalidModel,
                            "generate: no token has a finite score at step %zu (NaN logits?)", len);
       if (finished[b]) token = ids.pad;
+      else if (stream.on_token) cancelled = !stream.on_token(stream.user, b, token);
       seqs[b * P + len] = token;
       finished[b] = finished[b] || token == ids.eos;
       all_done = all_done && finished[b];
@@ -204,13 +211,28 @@ Result<GenerationResult> greedy_or_sample(const GenerationOptions& o, const Gene
   r.tokens = seqs;
   r.sequences = batch;
   r.length = len;
+  r.cancelled = cancelled;
   // Rows were written with stride P; pack to stride len (moving forward is safe).
   for (size_t b = 1; b < batch; ++b) std::memmove(seqs + b * len, seqs + b * P, len * sizeof(int32_t));
   return r;
 }
 
+// Beam search's report: each result row's tokens after the start token, up to and including its
+// end-of-sequence token (rows are padded after it). Returns false when the stream cancelled.
+bool report_rows(const TokenStream& stream, const int32_t* rows, size_t count, size_t width, TokenIds ids) {
+  for (size_t i = 0; i < count; ++i) {
+    const int32_t* row = rows + i * width;
+    for (size_t t = 1; t < width; ++t) {
+      if (!stream.on_token(stream.user, i, row[t])) return false;
+      if (row[t] == ids.eos) break;
+    }
+  }
+  return true;
+}
+
 GenerationResult beam_search(const GenerationOptions& o, const GeneratorPlan& p, const MemoryPlan& m, LogSoftmaxFn log_softmax,
-                             uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d) {
+                             uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d,
+                             const TokenStream& stream) {
   const size_t K = size_t(o.num_beams), P = p.positions, V = p.vocab, rows = batch * K;
   const size_t max_len = size_t(o.max_new_tokens) + 1;
   int32_t* seqs = at<int32_t>(arena, m, p.seqs);
@@ -350,6 +372,7 @@ GenerationResult beam_search(const GenerationOptions& o, const GeneratorPlan& p,
   r.scores = out_scores;
   r.sequences = count;
   r.length = width;
+  r.cancelled = stream.on_token && !report_rows(stream, out, count, width, ids);
   return r;
 }
 
@@ -357,11 +380,11 @@ GenerationResult beam_search(const GenerationOptions& o, const GeneratorPlan& p,
 
 Result<GenerationResult> generate(const GenerationOptions& o, const GeneratorPlan& p, const MemoryPlan& m,
                                   uint8_t* arena, size_t batch, TokenIds ids, const DecoderCallbacks& d,
-                                  const KernelTable& kernels) {
+                                  const KernelTable& kernels, const TokenStream& stream) {
   TERN_RETURN_IF_ERROR(check_generation_options(o, p));
   TERN_CHECK_OR_RETURN(batch >= 1 && batch <= p.batch, Code::kInvalidArgument, "generate: batch %zu not in 1..%zu", batch, p.batch);
-  if (o.num_beams > 1) return beam_search(o, p, m, kernels.log_softmax.fn, arena, batch, ids, d);
-  return greedy_or_sample(o, p, m, arena, batch, ids, d);
+  if (o.num_beams > 1) return beam_search(o, p, m, kernels.log_softmax.fn, arena, batch, ids, d, stream);
+  return greedy_or_sample(o, p, m, arena, batch, ids, d, stream);
 }
 
 }  // namespace tern

@@ -40,6 +40,7 @@ struct GenerationResult {
   const int32_t* tokens = nullptr;  // [batch * num_return_sequences, length], padded with pad id
   const float* scores = nullptr;    // [batch * num_return_sequences] (beam search), else null
   size_t sequences = 0, length = 0;
+  bool cancelled = false;           // the token stream asked to stop (tern/generation.h says what is kept)
 };
 
 struct TokenIds {
@@ -48,7 +49,8 @@ struct TokenIds {
 
 Result<GenerationResult> generate(const GenerationOptions& options, const GeneratorPlan& plan,
                                   const MemoryPlan& memory, uint8_t* arena, size_t batch,
-                                  TokenIds ids, const DecoderCallbacks& decoder, const KernelTable& kernels);
+                                  TokenIds ids, const DecoderCallbacks& decoder, const KernelTable& kernels,
+                                  const TokenStream& stream = TokenStream());
 
 // What generate() refuses in `o` for this session's plan, then check_generation_values(o).
 Status check_generation_options(const GenerationOptions& o, const GeneratorPlan& plan);

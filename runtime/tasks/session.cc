@@ -343,7 +343,7 @@ void decoder_reorder(void* self, const int32_t* from, size_t rows, size_t positi
 
 }  // namespace
 
-Status SessionImpl::generate_loaded(size_t batch, size_t seq, const GenerationOptions& o) {
+Status SessionImpl::generate_loaded(size_t batch, size_t seq, const GenerationOptions& o, const TokenStream& stream) {
   TERN_RETURN_IF_ERROR(check_generation_options(o, gen));
   poison_born(kEncoding);
   run_seq2seq_encoder(model->seq2seq, model->seq2seq_weights, ctx, s2s, s2s_buf, batch, seq);
@@ -353,25 +353,30 @@ Status SessionImpl::generate_loaded(size_t batch, size_t seq, const GenerationOp
   const Seq2SeqConfig& c = model->seq2seq;
   DecoderCallbacks d{decoder_step, decoder_reorder, this};
   Result<GenerationResult> r = tern::generate(o, gen, s2s_memory, arena, batch,
-                                              TokenIds{c.decoder_start_token_id, c.eos_token_id, c.pad_token_id}, d, ctx.kernels);
+                                              TokenIds{c.decoder_start_token_id, c.eos_token_id, c.pad_token_id}, d, ctx.kernels,
+                                              stream);
   if (!r.ok()) return r.status();
   generated = Generated{r->tokens, r->scores, r->sequences, r->length};
+  TERN_CHECK_OR_RETURN(!r->cancelled, Code::kCancelled,
+                       "generate: cancelled by the token stream (generated() holds %zu x %zu tokens)", r->sequences, r->length);
   return Status();
 }
 
 Status Session::generate(const int64_t* input_ids, const int64_t* attention_mask, size_t batch, size_t seq,
-                         const GenerationOptions& o) {
+                         const GenerationOptions& o, TokenStream stream) {
   SessionImpl& s = *impl_;
+  s.generated = Generated();
   TERN_CHECK_OR_RETURN(s.is_seq2seq(), Code::kInvalidArgument, "generate: this model is not an encoder-decoder");
   TERN_CHECK_OR_RETURN(input_ids != nullptr, Code::kInvalidArgument, "generate: input_ids is null");
   TERN_RETURN_IF_ERROR(check_shape(s.options, batch, seq));
   TERN_RETURN_IF_ERROR(load_ids("input_ids", input_ids, attention_mask, batch * seq, seq, s.model->seq2seq.src_vocab_size,
                                 s.s2s_buf.src_ids, s.s2s_buf.src_mask));
-  return s.generate_loaded(batch, seq, o);
+  return s.generate_loaded(batch, seq, o, stream);
 }
 
-Status Session::generate(const std::string_view* texts, size_t count, const GenerationOptions& o) {
+Status Session::generate(const std::string_view* texts, size_t count, const GenerationOptions& o, TokenStream stream) {
   SessionImpl& s = *impl_;
+  s.generated = Generated();
   TERN_CHECK_OR_RETURN(s.is_seq2seq(), Code::kInvalidArgument, "generate: this model is not an encoder-decoder");
   TERN_CHECK_OR_RETURN(texts != nullptr, Code::kInvalidArgument, "generate: texts is null");
   const Tokenizer* tok = s.model->tokenizer.get();
@@ -392,7 +397,7 @@ Status Session::generate(const std::string_view* texts, size_t count, const Gene
   const int32_t pad = std::max(tok->special().pad, 0);
   for (size_t i = 0; i < count; ++i)
     pack_row(s.s2s_buf.src_ids, s.s2s_buf.src_mask, i, stride, seq, lengths[i], pad);
-  return s.generate_loaded(count, seq, o);
+  return s.generate_loaded(count, seq, o, stream);
 }
 
 const Generated& Session::generated() const { return impl_->generated; }

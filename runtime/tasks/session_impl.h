@@ -50,7 +50,7 @@ struct SessionImpl {
   Status run_loaded(size_t batch, size_t seq);
   Status run_seq2seq(const Inputs& in);
   Status load_source(const Inputs& in);
-  Status generate_loaded(size_t batch, size_t seq, const GenerationOptions& o);
+  Status generate_loaded(size_t batch, size_t seq, const GenerationOptions& o, const TokenStream& stream);
   // Tokenizes texts (and pairs) into the encoder's inputs, row i at stride max_seq then packed to
   // the batch's longest; offsets (optional, [count * max_seq]) get each token's bytes and lengths
   // each row's tokens. Returns the batch's sequence length.

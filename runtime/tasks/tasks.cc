@@ -68,14 +68,15 @@ struct Classifier::Impl {
 Classifier::Classifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Classifier::~Classifier() = default;
 
-Result<std::unique_ptr<Classifier>> Classifier::create(const Model& model, const SessionOptions& options) {
+Result<std::unique_ptr<Classifier>> Classifier::create(const Model& model, const SessionOptions& options, void* arena,
+                                                       size_t arena_bytes) {
   const ModelInfo& info = model.info();
   TERN_CHECK_OR_RETURN(!info.encoder_decoder && info.head != Head::kEmbedding,
                        Code::kInvalidArgument, "classifier: this model has no classification head (it is %s)",
                        info.encoder_decoder ? "an encoder-decoder" : "an embedding model");
   TERN_CHECK_OR_RETURN(model.has_tokenizer(), Code::kInvalidArgument,
                        "classifier: this model has no tokenizer (convert it with its tokenizer files)");
-  Result<std::unique_ptr<Session>> session = Session::create(model, options);
+  Result<std::unique_ptr<Session>> session = Session::create(model, options, arena, arena_bytes);
   if (!session.ok()) return session.status();
   auto impl = std::make_unique<Impl>();
   impl->model = &model;
@@ -115,13 +116,14 @@ const Entity* Classifier::entities(size_t i, size_t* count) const {
 Embedder::Embedder(std::unique_ptr<Session> session) : session_(std::move(session)) {}
 Embedder::~Embedder() = default;
 
-Result<std::unique_ptr<Embedder>> Embedder::create(const Model& model, const SessionOptions& options) {
+Result<std::unique_ptr<Embedder>> Embedder::create(const Model& model, const SessionOptions& options, void* arena,
+                                                   size_t arena_bytes) {
   TERN_CHECK_OR_RETURN(!model.info().encoder_decoder && model.info().head == Head::kEmbedding,
                        Code::kInvalidArgument, "embedder: this model has no embedding head (convert a "
                        "sentence-transformers folder, with its modules.json)");
   TERN_CHECK_OR_RETURN(model.has_tokenizer(), Code::kInvalidArgument,
                        "embedder: this model has no tokenizer (convert it with its tokenizer files)");
-  Result<std::unique_ptr<Session>> session = Session::create(model, options);
+  Result<std::unique_ptr<Session>> session = Session::create(model, options, arena, arena_bytes);
   if (!session.ok()) return session.status();
   return std::unique_ptr<Embedder>(new Embedder(std::move(session.value())));
 }
@@ -140,21 +142,23 @@ const float* Embedder::embedding(size_t i) const { return session_->impl().buf.p
 Generator::Generator(std::unique_ptr<Session> session) : session_(std::move(session)) {}
 Generator::~Generator() = default;
 
-Result<std::unique_ptr<Generator>> Generator::create(const Model& model, const SessionOptions& options) {
+Result<std::unique_ptr<Generator>> Generator::create(const Model& model, const SessionOptions& options, void* arena,
+                                                     size_t arena_bytes) {
   TERN_CHECK_OR_RETURN(model.info().encoder_decoder, Code::kInvalidArgument,
                        "generator: this model is an encoder, not an encoder-decoder");
-  Result<std::unique_ptr<Session>> session = Session::create(model, options);
+  Result<std::unique_ptr<Session>> session = Session::create(model, options, arena, arena_bytes);
   if (!session.ok()) return session.status();
   return std::unique_ptr<Generator>(new Generator(std::move(session.value())));
 }
 
 GenerationOptions Generator::defaults(std::string_view text) const { return session_->generation_defaults(text); }
-Status Generator::generate(const std::string_view* texts, size_t count, const GenerationOptions& options) {
-  return session_->generate(texts, count, options);
+Status Generator::generate(const std::string_view* texts, size_t count, const GenerationOptions& options,
+                           TokenStream stream) {
+  return session_->generate(texts, count, options, stream);
 }
 Status Generator::generate(const int64_t* input_ids, const int64_t* attention_mask, size_t batch, size_t seq,
-                           const GenerationOptions& options) {
-  return session_->generate(input_ids, attention_mask, batch, seq, options);
+                           const GenerationOptions& options, TokenStream stream) {
+  return session_->generate(input_ids, attention_mask, batch, seq, options, stream);
 }
 const Generated& Generator::generated() const { return session_->generated(); }
 

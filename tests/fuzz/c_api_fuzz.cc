@@ -1,6 +1,7 @@
 // The C API's text entry points on arbitrary bytes as a NUL-terminated UTF-8 text: tern_classify
 // on the fixture BERT (max_seq 8: failing on a long text, and truncating it), tern_generate on the
-// fixture T5 into a buffer whose size comes from the input (too small is error 5, never an overrun).
+// fixture T5 into a buffer whose size comes from the input (too small is error 5, never an overrun),
+// tern_tokenize and tern_decode into buffers sized the same way.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -29,7 +30,8 @@ void check(int code, const char* what) {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   check(tern_model_load(tern::fuzz::blob("bert.tern").c_str(), &bert), "bert.tern");
   check(tern_model_load(tern::fuzz::blob("t5.tern").c_str(), &t5), "t5.tern");
-  tern_session_options o = {};
+  tern_session_options o;
+  tern_session_options_init(&o);
   o.max_seq = 8;
   check(tern_session_create(bert, &o, &classify_strict), "bert session");
   o.truncate = 1;
@@ -53,5 +55,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<char> out(out_size);
   const int code = tern_generate(generate, text.c_str(), out.data(), out.size());
   if (code == 0 || code == 5) (void)std::strlen(out.data());
+  // The tokenizer's C entry points: ids into a buffer sized from the input, and back to text.
+  std::vector<int32_t> ids(out_size / 8);
+  size_t count = 0;
+  const int tokenized = tern_tokenize(t5, text.c_str(), ids.data(), ids.size(), &count);
+  if (tokenized == TERN_OK && tern_decode(t5, ids.data(), count, 1, out.data(), out.size(), nullptr) == TERN_OK)
+    (void)std::strlen(out.data());
   return 0;
 }

@@ -63,8 +63,9 @@ class TERN_API Model {
   // or kept; WordPiece always skips them).
   Result<std::vector<int32_t>> tokenize(std::string_view text) const;
   std::string decode(const int32_t* ids, size_t count, bool skip_special = true) const;
-  // The text of token `id` as its vocabulary writes it ("##ing", "▁the", "Ġthe"); empty for an id
-  // outside it or a model without a tokenizer.
+  // The token an id stands for, as the tokenizer's convert_ids_to_tokens gives it ("##ing",
+  // U+2581 "the"); points into the model. Empty without a tokenizer or for an id outside the
+  // vocabulary.
   std::string_view token(int32_t id) const;
   // The model's facts (file, architecture and config, tokenizer, tensors, generation defaults) as
   // "label: values" lines, or as one JSON object with a member per line (tern info).

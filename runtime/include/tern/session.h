@@ -94,11 +94,15 @@ class TERN_API Session {
   const float* probabilities(size_t i) const;
   size_t predicted_label(size_t i) const;
 
-  // T5: generation from token ids (input_ids [batch, seq], attention_mask or null) or from texts
-  // (tokenized with the model's SentencePiece, </s> appended). Allocates nothing.
+  // Encoder-decoders: generation from token ids (input_ids [batch, seq], attention_mask or null)
+  // or from texts (tokenized with the model's tokenizer and its template). Allocates nothing.
+  // `stream` reports tokens as they come and can cancel (tern/generation.h): generate() then
+  // returns Code::kCancelled and generated() holds what was produced. After any other error,
+  // generated() is empty.
   Status generate(const int64_t* input_ids, const int64_t* attention_mask, size_t batch, size_t seq,
-                  const GenerationOptions& options);
-  Status generate(const std::string_view* texts, size_t count, const GenerationOptions& options);
+                  const GenerationOptions& options, TokenStream stream = TokenStream());
+  Status generate(const std::string_view* texts, size_t count, const GenerationOptions& options,
+                  TokenStream stream = TokenStream());
   const Generated& generated() const;
   // The model's defaults for this input text (a task whose prefix the text starts with, else the
   // generation config). Clamped to what the session planned.

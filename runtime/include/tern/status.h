@@ -17,7 +17,8 @@ enum class Code {
   kUnsupported,      // valid, but this build or CPU cannot do it (an ISA, a feature)
   kIo,               // the file system said no
   kResourceExhausted,  // arena too small, more tokens than planned
-};
+  kCancelled,        // the caller asked to stop (a token stream's callback returned false)
+};  // values are stable (the C API's tern_status has the same numbers): new codes go last
 
 TERN_API const char* code_name(Code code);
 

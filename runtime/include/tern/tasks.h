@@ -2,6 +2,10 @@
 // model can do its task (a classifier needs a classification head, an embedder an embedding head,
 // a generator an encoder-decoder), owns one session (its arena, threads and kernels) and, like a
 // Session, allocates nothing while it runs. Several may share one Model on any threads.
+// create() takes an arena as Session::create does: null, the session allocates it; else
+// caller-owned memory of Session::required_arena_bytes(model, options), 64-byte aligned, that must
+// outlive the task object (as must the model). A Classifier for token classification also
+// allocates its entity tables (max_batch x max_seq entries) at creation, outside the arena.
 #pragma once
 
 #include <cstddef>
@@ -29,7 +33,8 @@ struct Entity {
 class TERN_API Classifier {
  public:
   // Refuses a model without a sequence or token classification head, or without a tokenizer.
-  static Result<std::unique_ptr<Classifier>> create(const Model& model, const SessionOptions& options);
+  static Result<std::unique_ptr<Classifier>> create(const Model& model, const SessionOptions& options,
+                                                    void* arena = nullptr, size_t arena_bytes = 0);
   ~Classifier();
 
   Head head() const;  // kSequenceClassification or kTokenClassification
@@ -55,7 +60,8 @@ class TERN_API Classifier {
 class TERN_API Embedder {
  public:
   // Refuses a model without an embedding head (a sentence-transformers checkpoint).
-  static Result<std::unique_ptr<Embedder>> create(const Model& model, const SessionOptions& options);
+  static Result<std::unique_ptr<Embedder>> create(const Model& model, const SessionOptions& options,
+                                                  void* arena = nullptr, size_t arena_bytes = 0);
   ~Embedder();
 
   Status embed(const std::string_view* texts, size_t count);
@@ -71,14 +77,17 @@ class TERN_API Embedder {
 class TERN_API Generator {
  public:
   // Refuses a model that is not an encoder-decoder.
-  static Result<std::unique_ptr<Generator>> create(const Model& model, const SessionOptions& options);
+  static Result<std::unique_ptr<Generator>> create(const Model& model, const SessionOptions& options,
+                                                   void* arena = nullptr, size_t arena_bytes = 0);
   ~Generator();
 
   // The model's defaults for this text (its generation config, or the task whose prefix it starts with).
   GenerationOptions defaults(std::string_view text) const;
-  Status generate(const std::string_view* texts, size_t count, const GenerationOptions& options);
+  // As Session::generate: `stream` reports tokens as they come and can cancel (tern/generation.h).
+  Status generate(const std::string_view* texts, size_t count, const GenerationOptions& options,
+                  TokenStream stream = TokenStream());
   Status generate(const int64_t* input_ids, const int64_t* attention_mask, size_t batch, size_t seq,
-                  const GenerationOptions& options);
+                  const GenerationOptions& options, TokenStream stream = TokenStream());
   const Generated& generated() const;
 
  private:
