@@ -142,7 +142,9 @@ void encoder_facts(Facts& f, const Model& model, const EncoderConfig& c) {
     f.text(")");
   } else {
     f.str("kind", head_name(c.head), "%s");
-    f.str("scores", kScores[int(c.label_output)], ", %s");
+    // One sigmoid output is a single-label probability, not multi-label.
+    const bool one_sigmoid = c.label_output == LabelOutput::kSigmoid && c.num_labels == 1;
+    f.str("scores", one_sigmoid ? "sigmoid" : kScores[int(c.label_output)], ", %s");
     if (c.pooler) f.str("pooler", activation_name(c.pooler_activation), ", pooler %s");
   }
   f.end_group();
