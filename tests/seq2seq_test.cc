@@ -51,6 +51,7 @@ std::unique_ptr<Session> session(const Model& m, const Fixture& f, Isa isa, size
   o.max_batch = f.batch();
   o.max_seq = f.seq();
   o.max_new_tokens = 20;
+  o.max_decoder_seq = size_t(f.dec_ids.shape[1]);
   o.poison_scratch = true;  // a read of memory this run did not write shows as NaN
   o.max_beams = beams;
   o.isa = isa;

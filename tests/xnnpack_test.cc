@@ -36,7 +36,7 @@ std::vector<float> run_all(const Model& model, const Case& c, bool xnnpack, size
   cli::NpyArray dec;
   if (c.t5) {
     dec = load_npy(data(std::string(c.inputs) + "/decoder_input_ids.npy"));
-    o.max_new_tokens = size_t(dec.shape[1]);
+    o.max_decoder_seq = size_t(dec.shape[1]);
     in.decoder_seq = size_t(dec.shape[1]);
     in.decoder_input_ids = dec.ints.data();
   }

@@ -443,9 +443,10 @@ int run(const Model& model, const Args& a) {
   const size_t batch = size_t(ids.shape[0]), seq = size_t(ids.shape[1]);
   Args b = a;
   if (!b.max_seq) b.max_seq = seq;
-  if (!dec_ids.shape.empty()) b.gen.max_new_tokens = int(std::max<int64_t>(1, dec_ids.shape[1] - 1));
   b.gen.num_beams = 1;
-  Result<std::unique_ptr<Session>> session = Session::create(model, options_for(model, b, batch));
+  SessionOptions o = options_for(model, b, batch);
+  if (!dec_ids.shape.empty()) o.max_decoder_seq = size_t(dec_ids.shape[1]);
+  Result<std::unique_ptr<Session>> session = Session::create(model, o);
   if (!session.ok()) return fail(session.status());
   Inputs in;
   in.batch = batch;

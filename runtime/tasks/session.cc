@@ -33,9 +33,10 @@ Status check_options(const ModelImpl& m, const SessionOptions& o) {
   TERN_CHECK_OR_RETURN(o.threads >= 1 && o.threads <= 256, Code::kInvalidArgument,
                        "session: threads=%zu is not in 1..256", o.threads);
   TERN_CHECK_OR_RETURN(o.max_new_tokens >= 1 && o.max_new_tokens <= 65536 && o.max_beams >= 1 &&
-                           o.max_beams <= size_t(kMaxBeams),
-                       Code::kInvalidArgument, "session: max_new_tokens=%zu or max_beams=%zu out of range",
-                       o.max_new_tokens, o.max_beams);
+                           o.max_beams <= size_t(kMaxBeams) && o.max_decoder_seq <= 65536,
+                       Code::kInvalidArgument,
+                       "session: max_new_tokens=%zu, max_beams=%zu or max_decoder_seq=%zu out of range",
+                       o.max_new_tokens, o.max_beams, o.max_decoder_seq);
   const int positions = m.info.max_positions;
   TERN_CHECK_OR_RETURN(positions == 0 || o.max_seq <= size_t(positions), Code::kInvalidArgument,
                        "session: max_seq=%zu exceeds the %d positions the model has", o.max_seq, positions);
@@ -43,20 +44,28 @@ Status check_options(const ModelImpl& m, const SessionOptions& o) {
                        Code::kInvalidArgument,
                        "session: max_new_tokens=%zu and the start token exceed the %d positions the model has",
                        o.max_new_tokens, positions);
+  TERN_CHECK_OR_RETURN(positions == 0 || !m.encoder_decoder() || o.max_decoder_seq <= size_t(positions),
+                       Code::kInvalidArgument, "session: max_decoder_seq=%zu exceeds the %d positions the model has",
+                       o.max_decoder_seq, positions);
   return Status();
 }
 
 // Encoder-decoder memory: the model's buffers, the generator's, and run()'s teacher-forcing outputs.
 void plan_seq2seq_session(const ModelImpl& m, const SessionOptions& o, SessionImpl* s) {
   const Seq2SeqConfig& c = m.seq2seq;
-  const size_t P = o.max_new_tokens + 1, B = o.max_batch;
+  // Decoder positions: generation's (start token + new tokens) and teacher forcing's share the KV cache.
+  const size_t gen = o.max_new_tokens + 1, forced = o.max_decoder_seq, B = o.max_batch;
   s->s2s_memory.name_steps({"encoding", "decoding", "results"});  // Seq2SeqStep
-  s->s2s = plan_seq2seq(c, B, o.max_seq, P, o.max_beams, o.output_hidden_states, o.threads, &s->s2s_memory);
-  s->gen = plan_generator(B, o.max_beams, P, size_t(c.vocab_size), kDecoding, &s->s2s_memory);
-  s->dec_ids = s->s2s_memory.add("dec_ids", product(B, P, 4), kDecoding, kResults, true);
-  s->dec_mask = s->s2s_memory.add("dec_mask", product(B, P, 4), kDecoding, kResults, true);
-  s->dec_logits = s->s2s_memory.add("dec_logits", product(B, P, c.vocab_size, 4), kDecoding, kResults);
-  s->dec_hidden = s->s2s_memory.add("dec_hidden", o.output_hidden_states ? product(c.num_decoder_layers + 1, B, P, c.d_model, 4) : 0, kDecoding, kResults);
+  s->s2s = plan_seq2seq(c, B, o.max_seq, std::max(gen, forced), o.max_beams, o.output_hidden_states, o.threads,
+                        &s->s2s_memory);
+  s->gen = plan_generator(B, o.max_beams, gen, size_t(c.vocab_size), kDecoding, &s->s2s_memory);
+  // run()'s teacher forcing (none when max_decoder_seq is 0).
+  s->dec_ids = s->s2s_memory.add("dec_ids", product(B, forced, 4), kDecoding, kResults, true);
+  s->dec_mask = s->s2s_memory.add("dec_mask", product(B, forced, 4), kDecoding, kResults, true);
+  s->dec_logits = s->s2s_memory.add("dec_logits", product(B, forced, c.vocab_size, 4), kDecoding, kResults);
+  s->dec_hidden = s->s2s_memory.add(
+      "dec_hidden", o.output_hidden_states ? product(c.num_decoder_layers + 1, B, forced, c.d_model, 4) : 0, kDecoding,
+      kResults);
   // Texts stream through the tokenizer's window, so its size does not depend on max_seq.
   s->text_scratch = s->s2s_memory.add("text_scratch", m.tokenizer ? m.tokenizer->scratch_bytes() : 0, kEncoding, kEncoding);
   s->s2s_memory.plan();
@@ -293,9 +302,10 @@ Status SessionImpl::load_source(const Inputs& in) {
 
 Status SessionImpl::run_seq2seq(const Inputs& in) {
   const Seq2SeqConfig& c = model->seq2seq;
-  const size_t P = s2s.max_positions, T = in.decoder_seq, V = size_t(c.vocab_size), D = size_t(c.d_model);
-  TERN_CHECK_OR_RETURN(!in.decoder_input_ids || (T >= 1 && T <= P), Code::kResourceExhausted,
-                       "run: decoder length %zu is not in 1..%zu (max_new_tokens + 1) planned", T, P);
+  const size_t T = in.decoder_seq, V = size_t(c.vocab_size), D = size_t(c.d_model);
+  TERN_CHECK_OR_RETURN(!in.decoder_input_ids || (T >= 1 && T <= options.max_decoder_seq), Code::kResourceExhausted,
+                       "run: decoder length %zu is not in 1..%zu (SessionOptions::max_decoder_seq) planned", T,
+                       options.max_decoder_seq);
   TERN_RETURN_IF_ERROR(load_source(in));
   const int64_t B = int64_t(in.batch), S = int64_t(in.seq);
   const float* enc_out = seq2seq_encoder_output(c, s2s, s2s_buf, in.batch, in.seq);

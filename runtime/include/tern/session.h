@@ -28,6 +28,10 @@ struct SessionOptions {
   // positions allow when fewer (the decoder's start token takes one).
   size_t max_new_tokens = 0;
   size_t max_beams = 1;
+  // Encoder-decoders, run() only: the longest teacher-forced decoder input (decoder_input_ids'
+  // length) this session takes. 0: none, and none of their memory (run() then encodes only): they
+  // keep logits for every position, [max_batch, length, vocab], most of a generating session's arena.
+  size_t max_decoder_seq = 0;
   Isa isa = Isa::kAuto;
   size_t threads = 1;
   // Float-weight Linears (--weights f32|f16, --keep-float) run on XNNPACK operators made at
@@ -45,7 +49,8 @@ struct Inputs {
   const int64_t* input_ids = nullptr;       // required; each < vocab_size
   const int64_t* attention_mask = nullptr;  // null: all ones; values 0 or 1
   const int64_t* token_type_ids = nullptr;  // BERT; null: all zeros; each < type_vocab_size
-  // T5: teacher-forced decoder inputs [batch, decoder_seq] (decoder_seq <= max_new_tokens + 1).
+  // Encoder-decoders: teacher-forced decoder inputs [batch, decoder_seq] (decoder_seq <=
+  // SessionOptions::max_decoder_seq).
   size_t decoder_seq = 0;
   const int64_t* decoder_input_ids = nullptr;
   const int64_t* decoder_attention_mask = nullptr;
