@@ -9,15 +9,15 @@ Usage: scripts/bench/torch_seq2seq.py [BUILD_DIR] [WORK_DIR]"""
 import importlib.util
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 import torch
 from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from run import median_ms  # noqa: E402
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "../../build"))
 WORK = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "/tmp/tern_torch_seq2seq_bench")
 spec = importlib.util.spec_from_file_location("tutorial", os.path.join(HERE, "../make_torch_seq2seq_prenorm.py"))
@@ -39,16 +39,6 @@ def greedy(model, src):
     return ys
 
 
-def median_ms(fn, runs=5):
-    fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
 def main():
     torch.manual_seed(0)
     model = tutorial.Seq2SeqTransformer(CONFIG).eval()
@@ -68,8 +58,8 @@ def main():
         bench = json.loads(subprocess.run([os.path.join(BUILD, "tern"), "bench", blob, "--seq", str(SOURCE), "--new-tokens",
                                            str(NEW), "--runs", "10", "--threads", str(threads), "--json"],
                                           check=True, capture_output=True, text=True).stdout)
-        fp32 = median_ms(lambda: greedy(model, src))
-        int8 = median_ms(lambda: greedy(quantized, src))
+        fp32 = median_ms(lambda: greedy(model, src), 5, 1)
+        int8 = median_ms(lambda: greedy(quantized, src), 5, 1)
         print(f"| {threads} | {bench['median_ms']:.1f} ms | {fp32:.0f} ms | {int8:.0f} ms |")
 
 
