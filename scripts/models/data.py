@@ -7,8 +7,16 @@ printf placeholders, accelerator marks and markup, drops untranslated and degene
 removes duplicates, and splits train/validation/test deterministically by message (a hash of the
 English msgid), so no translation of a test message is ever seen in training.
 
-Writes OUT/langid_{train,val,test}.tsv (text, lang), OUT/ende_{train,val,test}.tsv (en, de) and
-OUT/stats.json. Usage: data.py OUT_DIR"""
+Also reads Debian's German-English dictionary (package trans-de-en, /usr/share/trans/de-en): each
+entry's `|`-separated parts are aligned on both sides of ` :: `; kept are example sentences (4+
+English words, sentence-final punctuation on both sides) and single-term phrase pairs, with grammar
+tags ({m}, {pl}), labels ([Br.], [techn.]) and parenthesized notes removed, and pairs holding
+placeholders (sth., sb., etw., jdn., ...) or synonym lists (";") dropped. They are split by the same
+hash, never sharing an English text with another split.
+
+Writes OUT/langid_{train,val,test}.tsv (text, lang), OUT/ende_{train,val,test}.tsv (en, de: the
+gettext pairs), OUT/dict_{train,val,test}.tsv (en, de, kind: sentence or phrase) and
+OUT/stats.json (counts per source and split). Usage: data.py OUT_DIR"""
 import hashlib
 import json
 import os
@@ -17,7 +25,8 @@ import struct
 import subprocess
 import sys
 
-PACKAGES = ["git", "gnupg-l10n", "coreutils", "libc-l10n", "dpkg", "libglib2.0-data", "gettext", "wget",
+DICTIONARY = "/usr/share/trans/de-en"  # package trans-de-en
+PACKAGES = ["trans-de-en", "git", "gnupg-l10n", "coreutils", "libc-l10n", "dpkg", "libglib2.0-data", "gettext", "wget",
             "tar", "login", "bash", "binutils-common", "make", "apt", "libapt-pkg6.0", "libgnutls30",
             "libexif12", "shared-mime-info", "appstream", "gsettings-desktop-schemas", "postgresql-client-15",
             "diffutils", "findutils", "grep", "sed", "gzip", "util-linux-locales", "e2fsprogs", "procps"]
@@ -89,6 +98,32 @@ def split_of(msgid):
     return "test" if h < 5 else "val" if h < 10 else "train"
 
 
+# The dictionary's annotations: {m} {f} {n} {pl} {vt} ..., [Br.] [techn.] ..., (gegen etw.) ...
+DICT_TAGS = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)")
+PLACEHOLDERS = re.compile(r"\b(sth|sb|etw|jdn|jdm|jds|jd)\.|\bso\.|/")
+
+
+def dictionary_pairs():
+    """(en, de, kind) from the dictionary: example sentences and single-term phrases."""
+    pairs = []
+    for line in open(DICTIONARY, encoding="utf-8", errors="replace"):
+        if line.startswith("#") or " :: " not in line:
+            continue
+        de, en = line.rstrip("\n").split(" :: ", 1)
+        des, ens = de.split("|"), en.split("|")
+        if len(des) != len(ens):
+            continue
+        for d, e in zip(des, ens):
+            d = re.sub(r"\s+", " ", DICT_TAGS.sub(" ", d)).strip()
+            e = re.sub(r"\s+", " ", DICT_TAGS.sub(" ", e)).strip()
+            if not d or not e or ";" in d or ";" in e or PLACEHOLDERS.search(d) or PLACEHOLDERS.search(e):
+                continue
+            sentence = len(e.split()) >= 4 and e[-1] in ".?!" and d[-1] in ".?!"
+            if sentence or (len(e.split()) <= 3 and not any(c in e + d for c in ".?!,")):
+                pairs.append((e, d, "sentence" if sentence else "phrase"))
+    return pairs
+
+
 def main(out):
     install()
     os.makedirs(out, exist_ok=True)
@@ -124,8 +159,18 @@ def main(out):
         with open(os.path.join(out, f"ende_{split}.tsv"), "w") as f:
             f.writelines(f"{e}\t{d}\n" for e, d in pairs)
         stats["ende"][split] = len(pairs)
+    # The dictionary, split by the same hash; an English text seen in another split is dropped.
+    dictionary = {s: set() for s in ("train", "val", "test")}
+    for e, d, kind in dictionary_pairs():
+        dictionary[split_of(e)].add((e, d, kind))
+    stats["dictionary"] = {}
+    for split in ("test", "val", "train"):
+        rows = sorted(r for r in dictionary[split] if seen.setdefault(r[0], split) == split)
+        with open(os.path.join(out, f"dict_{split}.tsv"), "w") as f:
+            f.writelines(f"{e}\t{d}\t{k}\n" for e, d, k in rows)
+        stats["dictionary"][split] = {k: sum(1 for r in rows if r[2] == k) for k in ("sentence", "phrase")}
     json.dump(stats, open(os.path.join(out, "stats.json"), "w"), indent=1)
-    print(json.dumps(stats["langid"]), json.dumps(stats["ende"]))
+    print(json.dumps(stats["langid"]), json.dumps(stats["ende"]), json.dumps(stats["dictionary"]))
 
 
 if __name__ == "__main__":
