@@ -266,8 +266,7 @@ TEST_SUITE("tokenizer") {
       flatbuffers::FlatBufferBuilder fbb;
       fbb.Finish(fb::Tokenizer::Pack(fbb, &old));
       Tokenizer t;
-      const int vocab = model.value()->info().encoder_decoder ? model.value()->info().target_vocab_size
-                                                         : model.value()->info().vocab_size;
+      const int vocab = model.value()->info().decoded_vocab_size();
       REQUIRE(t.init(*flatbuffers::GetRoot<fb::Tokenizer>(fbb.GetBufferPointer()), vocab).ok());
       const Tokenizer& now = *model.value()->impl().tokenizer;
       const std::string_view b = "Das Haus ist wunderbar.";

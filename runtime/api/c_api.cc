@@ -201,7 +201,7 @@ Status check_result(const char* what, const tern_session* s, size_t text) {
 // Ids a model's tokenizer decodes: its generated vocabulary for an encoder-decoder.
 Status check_ids(const char* what, const tern::Model& m, const int32_t* ids, size_t count) {
   const tern::ModelInfo& info = m.info();
-  const int vocab = info.encoder_decoder ? info.target_vocab_size : info.vocab_size;
+  const int vocab = info.decoded_vocab_size();
   TERN_CHECK_OR_RETURN(m.has_tokenizer(), Code::kInvalidArgument, "%s: this model has no tokenizer", what);
   TERN_CHECK_OR_RETURN(ids || count == 0, Code::kInvalidArgument, "%s: ids is NULL", what);
   for (size_t i = 0; i < count; ++i)

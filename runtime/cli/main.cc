@@ -221,13 +221,6 @@ void print_json_string(std::string_view s) {
   std::putchar('"');
 }
 
-// The longest input a session of this model plans for with max_seq 0, as Session does: the
-// positions it has (ModelInfo::max_positions), at most 512.
-size_t model_max_seq(const Model& model) {
-  const int positions = model.info().max_positions;
-  return positions > 0 ? std::min<size_t>(size_t(positions), 512) : 512;
-}
-
 SessionOptions options_for(const Model& model, const Args& a, size_t batch) {
   SessionOptions o;
   o.max_batch = batch;
@@ -386,7 +379,7 @@ int tokenize(const Model& model, const Args& a) {
     for (const std::string& s : a.positional) {
       char* end = nullptr;
       long id = std::strtol(s.c_str(), &end, 10);
-      if (s.empty() || *end || id < 0 || id >= (model.info().encoder_decoder ? model.info().target_vocab_size : model.info().vocab_size))
+      if (s.empty() || *end || id < 0 || id >= model.info().decoded_vocab_size())
         return fail(Status::error(Code::kInvalidArgument, "--decode: '%s' is not a token id of this model", s.c_str()));
       ids.push_back(int32_t(id));
     }
@@ -564,7 +557,7 @@ int bench(const Model& model, const Args& a) {
   const bool t5 = model.info().encoder_decoder;
   const int vocab = model.info().vocab_size;
   // Without --seq, a length every model takes: 128 tokens, or fewer if the model has fewer positions.
-  const size_t B = a.bench_batch, S = a.bench_seq ? a.bench_seq : std::min<size_t>(128, model_max_seq(model));
+  const size_t B = a.bench_batch, S = a.bench_seq ? a.bench_seq : std::min<size_t>(128, model.info().default_max_seq());
   const size_t beams = a.gen.num_beams > 0 ? size_t(a.gen.num_beams) : 1;
   SessionOptions o;
   o.max_batch = B;

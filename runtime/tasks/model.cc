@@ -170,7 +170,7 @@ std::string Model::decode(const int32_t* ids, size_t count, bool skip_special) c
   return impl_->tokenizer ? impl_->tokenizer->decode(ids, count, skip_special) : std::string();
 }
 std::string_view Model::token(int32_t id) const {
-  const int vocab = impl_->info.encoder_decoder ? impl_->info.target_vocab_size : impl_->info.vocab_size;
+  const int vocab = impl_->info.decoded_vocab_size();
   return impl_->tokenizer && id >= 0 && id < vocab ? impl_->tokenizer->token(id) : std::string_view();
 }
 size_t Model::file_bytes() const { return impl_->blob.size(); }

@@ -20,7 +20,7 @@ namespace {
 // Defaults that depend on the model.
 SessionOptions resolve(const ModelImpl& m, SessionOptions o) {
   const int positions = m.info.max_positions;
-  if (o.max_seq == 0) o.max_seq = positions > 0 ? std::min<size_t>(size_t(positions), 512) : 512;
+  if (o.max_seq == 0) o.max_seq = m.info.default_max_seq();
   if (o.max_new_tokens == 0) o.max_new_tokens = positions > 1 ? std::min<size_t>(size_t(positions) - 1, 64) : 64;
   return o;
 }

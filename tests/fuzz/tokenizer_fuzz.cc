@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return ++seen < 8;
     };
     (void)tok.tokenize(text, s, tern::TokenSink(first_eight));
-    const int32_t vocab = int32_t(m->info().encoder_decoder ? m->info().target_vocab_size : m->info().vocab_size);
+    const int32_t vocab = int32_t(m->info().decoded_vocab_size());
     for (int32_t& id : raw) id = id < 0 ? id : id % (vocab + 8);
     (void)tok.decode(raw.data(), raw.size(), false);
     (void)tok.decode(raw.data(), raw.size(), true);

@@ -41,6 +41,11 @@ struct ModelInfo {
   Head head = Head::kSequenceClassification;  // encoder
   LabelOutput label_output = LabelOutput::kSoftmax;
   int decoder_start_token_id = -1, eos_token_id = -1, pad_token_id = -1;  // encoder-decoder
+
+  // The ids the tokenizer decodes and Model::token names: an encoder-decoder's generated ones.
+  int decoded_vocab_size() const { return encoder_decoder ? target_vocab_size : vocab_size; }
+  // What SessionOptions::max_seq 0 plans for: the positions the model has, at most 512.
+  size_t default_max_seq() const { return max_positions > 0 && max_positions < 512 ? size_t(max_positions) : 512; }
 };
 
 struct ModelImpl;
