@@ -159,22 +159,23 @@ class T5(nn.Module):
         nd = c.get("num_decoder_layers", c["num_layers"])
         self.decoder = module(block=nn.ModuleList([dec_block(i) for i in range(nd)]), final_layer_norm=RMSNorm(D, eps))
         self.lm_head = nn.Linear(D, c["vocab_size"], bias=False)
+        self.drop = nn.Dropout(c.get("dropout_rate", 0.0))  # training only: eval() turns it off
 
     def _ffn(self, f, x):
         if self.gated:
-            return f.wo(F.gelu(f.wi_0(x), approximate="tanh") * f.wi_1(x))
-        return f.wo(F.relu(f.wi(x)))
+            return self.drop(f.wo(self.drop(F.gelu(f.wi_0(x), approximate="tanh") * f.wi_1(x))))
+        return self.drop(f.wo(self.drop(F.relu(f.wi(x)))))
 
     def _attend(self, a, q, k, v, bias):
         B = q.shape[0]
         h = self.c["num_heads"]
         split = lambda t: t.view(B, -1, h, self.c["d_kv"]).transpose(1, 2)
         p = torch.softmax(split(q) @ split(k).transpose(-1, -2) + bias, dim=-1)
-        return a.o((p @ split(v)).transpose(1, 2).reshape(B, -1, h * self.c["d_kv"]))
+        return self.drop(a.o((p @ split(v)).transpose(1, 2).reshape(B, -1, h * self.c["d_kv"])))
 
     def encode(self, ids, mask):
         T = ids.shape[1]
-        x = self.shared(ids)
+        x = self.drop(self.shared(ids))
         pos = torch.arange(T)
         b = bucket(pos[None, :] - pos[:, None], True, self.c["relative_attention_num_buckets"], self.c["relative_attention_max_distance"])
         bias = self.encoder.block[0].layer[0].SelfAttention.relative_attention_bias(b).permute(2, 0, 1)[None]
@@ -188,7 +189,7 @@ class T5(nn.Module):
     def decode(self, enc, mask, dec_ids):
         """Teacher-forced decoder over whole sequences (training): logits [B, T, vocab]."""
         c, T = self.c, dec_ids.shape[1]
-        x = self.shared(dec_ids)
+        x = self.drop(self.shared(dec_ids))
         pos = torch.arange(T)
         b = bucket(pos[None, :] - pos[:, None], False, c["relative_attention_num_buckets"], c["relative_attention_max_distance"])
         causal = torch.triu(torch.full((T, T), torch.finfo(torch.float32).min), 1)
