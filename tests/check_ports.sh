@@ -11,7 +11,7 @@ set -- $(echo "$*" | tr ';' ' ')
 status=0
 bad_includes=$(grep -Hn '^#include' "$src"/ports/*/*/*.cc "$src"/ports/*/*/*.h 2>/dev/null |
   grep -v -E -e '#include <(immintrin|arm_neon)\.h>' -e '#include "kernels/kernels\.h"' \
-             -e '#include "[a-z0-9_]+\.h"' -e '#include "\.\./avx2/vector_math\.h"')
+             -e '#include "[a-z0-9_]+\.h"' -e '#include "\.\./(avx2|avx512vnni)/vector_math\.h"')
 if [ -n "$bad_includes" ]; then
   echo "port files may include only intrinsics headers, kernels/kernels.h and their folder's headers:"
   echo "$bad_includes"

@@ -12,6 +12,13 @@
 
 using namespace tern;
 
+#if TERN_TEST_AMX_EMULATED
+namespace tern {  // tests/CMakeLists.txt's software-tile build of the AMX kernel
+qgemm_kernel_type qd8_f32_qc8w_gemm_32x32c4__amx_emulated;
+int amx_emulation_faults();
+}  // namespace tern
+#endif
+
 namespace {
 
 // A kernel's tile from kernels.inc: the shapes below are derived from it.
@@ -348,6 +355,15 @@ TEST_SUITE("kernels") {
   TEST_CASE(#name * doctest::skip(!isa_supported(isa))) { check_##kind(#name, &name, Tile{mr, nr, kr}); }
 #include "kernels/kernels.inc"
 #undef TERN_KERNEL
+
+#if TERN_TEST_AMX_EMULATED
+// The AMX kernel with software tiles (amx_tiles.h's model of the instructions, including the faults
+// the hardware would raise): its blocking, K tails, VNNI rows and epilogue, on CPUs without AMX.
+TEST_CASE("qd8_f32_qc8w_gemm_32x32c4__amx with emulated tiles" * doctest::skip(!isa_supported(Isa::kAvx512Vnni))) {
+  check_qgemm("qd8_f32_qc8w_gemm_32x32c4__amx (emulated)", &qd8_f32_qc8w_gemm_32x32c4__amx_emulated, Tile{32, 32, 4});
+  CHECK(amx_emulation_faults() == 0);
+}
+#endif
 
   TEST_CASE("f16 conversion rounds to nearest even, handles subnormals and overflow") {
     CHECK(f32_to_f16(1.0f) == 0x3c00);

@@ -171,7 +171,7 @@ const Option kOptions[] = {
    "threads for the matrix products (results do not depend on it)",
    [](Args& a, const char* n, const char* v) { a.threads = parse_count(n, v); }},
   {"--isa", "ISA", kInfo | kClassify | kEmbed | kGenerate | kBench | kRun, "auto: the best this CPU and build have",
-   "kernel tier: auto, ref, avx2, avxvnni, avx512vnni, neon, neondot or i8mm",
+   "kernel tier: auto, ref, avx2, avxvnni, avx512vnni, amx, neon, neondot or i8mm",
    [](Args& a, const char*, const char* v) {
      Result<Isa> isa = parse_isa(v);
      if (!isa.ok()) usage(isa.status().message());

@@ -104,6 +104,9 @@ void qd8_f32_row16_epilogue__neon(int32x4_t acc0, int32x4_t acc1, int32x4_t acc2
 
 // Whether this CPU and OS can run code for `isa` (cpuinfo; ref is always true).
 bool isa_supported(Isa isa);
+// Why this CPU and OS cannot run `isa` ("not on this CPU", or the OS's refusal of AMX tile state),
+// nullptr when they can.
+const char* isa_refusal(Isa isa);
 // Whether this build has kernels for `isa` (ref: always).
 bool isa_built(Isa isa);
 // The best ISA this build has kernels for and this CPU supports.

@@ -304,7 +304,9 @@ std::string Session::describe(bool json) const {
   for (Isa isa : kAllIsas) {
     if (!isa_built(isa)) continue;
     f.text(first ? "" : " ");
-    f.flag(isa_name(isa), isa_supported(isa), "%s", "%s (not on this CPU)");
+    const char* refusal = isa_refusal(isa);
+    f.flag(isa_name(isa), refusal == nullptr, "%s", "%s (");
+    if (refusal) f.text(refusal), f.text(")");
     first = false;
   }
   f.end_group();

@@ -46,3 +46,34 @@ double fma_peak_fmas(size_t iterations) {
   __asm__ volatile("" ::"x"(sink));
   return double(iterations) * 16 * 16;  // multiply-adds done
 }
+
+// AMX: TDPBSSD into tiles 0-3 from A tiles 4-5 and B tiles 6-7, loaded once: four independent
+// accumulator chains (enough to cover the instruction's latency), 4 x 16 x 16 x 64 multiply-adds per
+// iteration. Call only where isa_supported(Isa::kAmx) (the OS has granted this process tile state).
+double amx_peak_macs(size_t iterations) {
+  alignas(64) unsigned char config[64] = {};
+  config[0] = 1;  // palette 1; every tile 16 rows x 64 bytes
+  for (int t = 0; t < 8; ++t) config[16 + 2 * t] = 64, config[48 + t] = 16;
+  _tile_loadconfig(config);
+  alignas(64) signed char operand[16 * 64];
+  for (int i = 0; i < 16 * 64; ++i) operand[i] = static_cast<signed char>(i % 7 - 3);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, operand, 64);
+  _tile_loadd(5, operand, 64);
+  _tile_loadd(6, operand, 64);
+  _tile_loadd(7, operand, 64);
+  for (size_t i = 0; i < iterations; ++i) {
+    _tile_dpbssd(0, 4, 6);
+    _tile_dpbssd(1, 4, 7);
+    _tile_dpbssd(2, 5, 6);
+    _tile_dpbssd(3, 5, 7);
+  }
+  alignas(64) int sums[16 * 16];
+  _tile_stored(0, sums, 64);
+  _tile_release();
+  __asm__ volatile("" ::"m"(sums));
+  return double(iterations) * 4 * 16 * 16 * 64;
+}

@@ -1,5 +1,6 @@
 // Kernel benchmark: GOP/s of every int8 GEMM kernel this CPU runs, on the shapes that matter
-// (M = 1 for a decoder step, M = 128 for an encoder), next to this core's measured VNNI peak.
+// (M = 1 for a decoder step, M = 128 for an encoder), next to this core's measured VNNI peak (and
+// AMX peak, for the amx kernel, where the CPU and OS allow AMX).
 // Median of repeated runs. Usage: tern_kernel_bench [--quick]
 #include <algorithm>
 #include <functional>
@@ -15,6 +16,7 @@ using namespace tern;
 
 double vnni_peak_macs(size_t iterations);
 double fma_peak_fmas(size_t iterations);
+double amx_peak_macs(size_t iterations);
 
 namespace {
 
@@ -86,6 +88,15 @@ int main(int argc, char** argv) {
     peak = 2.0 * double(iters) * 16 * 64 / s / 1e9;
     std::printf("int8 peak (register-only vpdpbusd zmm loop, 1 core): %.0f GOP/s\n", peak);
   }
+  double amx_peak = 0;
+  if (isa_supported(Isa::kAmx)) {
+    const size_t iters = 2'000'000;
+    double s = seconds_of([&] { amx_peak_macs(iters); }, 5);
+    amx_peak = 2.0 * double(iters) * 4 * 16 * 16 * 64 / s / 1e9;
+    std::printf("int8 AMX peak (register-only tdpbssd loop on 4 tiles, 1 core): %.0f GOP/s\n", amx_peak);
+  } else {
+    std::printf("no AMX peak: amx %s\n", isa_refusal(Isa::kAmx));
+  }
   const Shape shapes[] = {{1, 768, 768}, {1, 3072, 768}, {1, 32128, 512}, {1, 2048, 512},
                           {128, 2304, 768}, {128, 768, 768}, {128, 3072, 768}, {128, 768, 3072}, {32, 512, 512}};
   std::mt19937 rng(1);
@@ -97,7 +108,8 @@ int main(int argc, char** argv) {
     for (auto& v : w) v = int8_t(int(rng() % 255) - 127);
     std::vector<float> as(s.M, 0.01f), ws(s.N, 0.01f), bias(s.N, 0.0f), c(s.M * s.N);
     std::vector<int32_t> sums(np, 0);
-#define TERN_KERNEL(kind, name, isa, mr, nr, kr) bench(#name, &name, isa, s, a, w, as, ws, sums, bias, c, quick, peak);
+#define TERN_KERNEL(kind, name, isa, mr, nr, kr) \
+  bench(#name, &name, isa, s, a, w, as, ws, sums, bias, c, quick, isa == Isa::kAmx ? amx_peak : peak);
 #include "kernels/kernels.inc"
 #undef TERN_KERNEL
   }

@@ -115,7 +115,7 @@ typedef struct tern_session_options {
   size_t struct_size;     /* sizeof(tern_session_options) */
   size_t threads;         /* 0: 1; results do not depend on it */
   const char* isa;        /* kernel tier: NULL or "auto" (the best this CPU and build have), "ref",
-                             "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "i8mm" */
+                             "avx2", "avxvnni", "avx512vnni", "amx", "neon", "neondot", "i8mm" */
   size_t max_batch;       /* texts per call; 0: 1 */
   size_t max_seq;         /* tokens per input, special tokens included; 0: the model's maximum, at most 512 */
   size_t max_new_tokens;  /* encoder-decoders: the longest generation; 0: 64, or fewer if the positions end sooner */
