@@ -120,12 +120,17 @@ def held_out_loss(model, val):
 
 
 def init_weights(model):
-    with torch.no_grad():  # T5-style init: weights scaled by fan-in, norms 1
+    """Hugging Face's T5 initialization: queries scaled by 1/sqrt(d_model * d_kv) (T5 does not scale
+    attention scores, so this keeps the initial scores near unit variance), other weights by
+    1/sqrt(fan-in), embeddings N(0, 1), norms 1."""
+    d, kv, heads, ff = CONFIG["d_model"], CONFIG["d_kv"], CONFIG["num_heads"], CONFIG["d_ff"]
+    std = {"shared": 1.0, "q": (d * kv) ** -0.5, "o": (heads * kv) ** -0.5, "wo": ff ** -0.5}
+    with torch.no_grad():
         for name, p in model.named_parameters():
             if "norm" in name:
                 p.fill_(1.0)
-            elif p.dim() == 2:
-                p.normal_(0, (p.shape[1] if "shared" not in name and "bias" not in name else CONFIG["d_model"]) ** -0.5)
+            else:
+                p.normal_(0, std.get(name.split(".")[-2] if name.count(".") else name, d ** -0.5))
 
 
 def write_checkpoint(model, out):
