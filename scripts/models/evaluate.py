@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Accuracy of the default models on data.py's test split, for PyTorch fp32, PyTorch dynamic int8
 (onednn) and tern int8 (tern-convert + `tern run` / `tern generate --input-ids`), plus how often
-tern int8 and PyTorch fp32 give the same label / the same tokens. tern's tokenizers are first
-checked against the Python tokenization on every test sentence. Writes the table into README.md
-between the accuracy markers. Usage: evaluate.py DATA_DIR MODELS_DIR BUILD_DIR"""
+tern int8 and PyTorch fp32 give the same label / the same tokens; en-de per source (software messages,
+dictionary sentences, dictionary phrases) and on a fixed list of everyday sentences. tern's
+tokenizers are first checked against the Python tokenization on every test sentence. Writes the
+table into README.md between the accuracy markers, models/accuracy.json and models/samples.json
+(the bundled_models test's cases). Usage: evaluate.py DATA_DIR MODELS_DIR BUILD_DIR [--reuse-langid]"""
 import collections
 import json
 import math
@@ -133,24 +135,33 @@ def eval_langid(data, models, build, work):
 
 # ---------------------------------------------------------------- en-de
 
-def eval_ende(data, models, build, work):
-    test = read(os.path.join(data, "ende_test.tsv"))
-    ckpt = os.path.join(models, "en-de")
-    sp = spm.SentencePieceProcessor(model_file=os.path.join(ckpt, "spiece.model"))
-    src = [encode(sp, PREFIX + en, MAX_SRC) for en, _ in test]
-    blob = os.path.join(work, "en-de.tern")
-    subprocess.run([os.path.join(build, "converter", "tern-convert"), ckpt, "-o", blob], check=True, capture_output=True)
-    texts = [PREFIX + en for en, _ in test]
-    mismatch = count_tokenizer_mismatches(build, blob, texts, [sp.encode(t) + [1] for t in texts])
-    fp32 = tm.load_t5(ckpt).float()
-    int8 = torch.quantization.quantize_dynamic(fp32, {nn.Linear}, dtype=torch.qint8)
+# Everyday sentences of our own (in no split of the data), shown with tern's output in the README.
+EVERYDAY = ["The house is wonderful.", "Where is the train station?", "I would like a cup of coffee, please.",
+            "The weather is nice today.", "My brother lives in Berlin.", "Please close the door.",
+            "The children are playing in the garden.", "How much does this book cost?",
+            "I don't understand the question.", "We are going to the cinema tonight.", "File not found",
+            "Save changes before closing?", "Show the version and exit.", "The file could not be opened."]
+
+
+def ende_sets(data):
+    """The held-out pairs per source: software messages (gettext), dictionary sentences, and every
+    16th dictionary phrase (short terms: a check on vocabulary, not the target)."""
+    dictionary = read(os.path.join(data, "dict_test.tsv"))
+    return {"software": [(en, de) for en, de in read(os.path.join(data, "ende_test.tsv"))],
+            "sentences": [(en, de) for en, de, kind in dictionary if kind == "sentence"],
+            "phrases": [(en, de) for en, de, kind in dictionary if kind == "phrase"][::16]}
+
+
+def translate(models, blob, build, work, sp, pairs):
+    """Greedy token ids of PyTorch fp32, PyTorch dynamic int8 and tern int8 for the English side."""
+    src = [encode(sp, PREFIX + en, MAX_SRC) for en, _ in pairs]
     outs = {"fp32": [], "int8": [], "tern": []}
     new = MAX_TGT - 1
     for i in range(0, len(src), 64):
         x = torch.from_numpy(pad(src[i: i + 64]))
         mask = (x != 0).long()
-        outs["fp32"] += fp32.generate(x, mask, new).tolist()
-        outs["int8"] += int8.generate(x, mask, new).tolist()
+        outs["fp32"] += models["fp32"].generate(x, mask, new).tolist()
+        outs["int8"] += models["int8"].generate(x, mask, new).tolist()
         d = tempfile.mkdtemp(dir=work)
         np.save(os.path.join(d, "ids.npy"), x.numpy())
         np.save(os.path.join(d, "mask.npy"), mask.numpy())
@@ -158,35 +169,67 @@ def eval_ende(data, models, build, work):
              os.path.join(d, "mask.npy"), "--output", os.path.join(d, "out.npy"), "--max-new-tokens", str(new),
              "--num-beams", "1")
         outs["tern"] += np.load(os.path.join(d, "out.npy")).tolist()
-    text = {k: [sp.decode([t for t in generated(s) if t < sp.get_piece_size()]) for s in v] for k, v in outs.items()}
-    refs = [de for _, de in test]
-    result = {"n": len(test), "tokenizer_mismatches": mismatch}
-    for k, hyps in text.items():
-        result[k] = {"chrF": chrf(hyps, refs), "BLEU": bleu(hyps, refs),
-                     "exact": 100 * sum(h == r for h, r in zip(hyps, refs)) / len(refs)}
-    result["tern_vs_fp32_same_tokens"] = 100 * sum(generated(a) == generated(b) for a, b in zip(outs["tern"], outs["fp32"])) / len(refs)
-    result["examples"] = [(en, de, h) for (en, de), h in list(zip(test, text["tern"]))[:5]]
-    # For CI: the first 5 test inputs with PyTorch fp32's tokens (tern f32 must match exactly), and
-    # the first 5 where tern int8 matched them too (the rate over all is reported above).
-    fp32_tokens = lambda i: [0] + generated(outs["fp32"][i]) + [1]
-    result["samples_f32"] = [[PREFIX + test[i][0], fp32_tokens(i)] for i in range(5)]
-    same = [i for i in range(len(test)) if generated(outs["tern"][i]) == generated(outs["fp32"][i])]
-    result["samples_int8"] = [[PREFIX + test[i][0], fp32_tokens(i)] for i in same[:5]]
+    return outs
+
+
+def eval_ende(data, models_dir, build, work):
+    ckpt = os.path.join(models_dir, "en-de")
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(ckpt, "spiece.model"))
+    blob = os.path.join(work, "en-de.tern")
+    subprocess.run([os.path.join(build, "converter", "tern-convert"), ckpt, "-o", blob], check=True, capture_output=True)
+    fp32 = tm.load_t5(ckpt).float()
+    models = {"fp32": fp32, "int8": torch.quantization.quantize_dynamic(fp32, {nn.Linear}, dtype=torch.qint8)}
+    result = {"sets": {}}
+    samples_f32, samples_int8 = [], []
+    for name, pairs in ende_sets(data).items():
+        texts = [PREFIX + en for en, _ in pairs]
+        mismatch = count_tokenizer_mismatches(build, blob, texts, [sp.encode(t) + [1] for t in texts])
+        outs = translate(models, blob, build, work, sp, pairs)
+        text = {k: [sp.decode([t for t in generated(s) if t < sp.get_piece_size()]) for s in v] for k, v in outs.items()}
+        refs = [de for _, de in pairs]
+        r = {"n": len(pairs), "tokenizer_mismatches": mismatch}
+        for k, hyps in text.items():
+            r[k] = {"chrF": chrf(hyps, refs), "BLEU": bleu(hyps, refs),
+                    "exact": 100 * sum(h == ref for h, ref in zip(hyps, refs)) / len(refs)}
+        same = [i for i in range(len(pairs)) if generated(outs["tern"][i]) == generated(outs["fp32"][i])]
+        r["tern_vs_fp32_same_tokens"] = 100 * len(same) / len(pairs)
+        r["examples"] = [(en, de, h) for (en, de), h in list(zip(pairs, text["tern"]))[:5]]
+        result["sets"][name] = r
+        print(name, json.dumps({k: v for k, v in r.items() if k != "examples"}), flush=True)
+        # For CI: the first inputs with PyTorch fp32's tokens (tern f32 must match exactly), and the
+        # first where tern int8 matched them too (the rate over all is reported above).
+        if name != "phrases":
+            fp32_tokens = lambda i: [0] + generated(outs["fp32"][i]) + [1]
+            samples_f32 += [[PREFIX + pairs[i][0], fp32_tokens(i)] for i in range(4)]
+            samples_int8 += [[PREFIX + pairs[i][0], fp32_tokens(i)] for i in same[:4]]
+    result["samples_f32"], result["samples_int8"] = samples_f32, samples_int8
+    # The README's sentences, through the text path a user runs (tern's own tokenizer and decoder).
+    printed = tern(build, "generate", blob, *[PREFIX + en for en in EVERYDAY]).split("\n")
+    lines = [line for line in printed if line and not line.startswith("    (")]  # text, not the timing lines
+    outs = translate(models, blob, build, work, sp, [(en, "") for en in EVERYDAY])
+    result["everyday"] = [{"en": en, "tern int8": line, "PyTorch fp32": sp.decode([t for t in generated(s) if t < sp.get_piece_size()])}
+                          for en, line, s in zip(EVERYDAY, lines, outs["fp32"])]
     return result
 
 
 def write_readme(results):
-    l, t = results["langid"], results["en-de"]
+    l, sets = results["langid"], results["en-de"]["sets"]
     table = [
         "| model (test split) | metric | PyTorch fp32 | PyTorch int8 | tern int8 | tern int8 = fp32 |",
         "|---|---|---|---|---|---|",
         f"| langid ({l['n']} sentences) | accuracy % | {l['accuracy']['fp32']:.2f} | {l['accuracy']['int8']:.2f} | "
         f"{l['accuracy']['tern']:.2f} | {l['tern_vs_fp32_same_label']:.2f}% same label |",
-        f"| en-de ({t['n']} pairs, greedy) | chrF | {t['fp32']['chrF']:.2f} | {t['int8']['chrF']:.2f} | "
-        f"{t['tern']['chrF']:.2f} | {t['tern_vs_fp32_same_tokens']:.2f}% same tokens |",
-        f"| | BLEU | {t['fp32']['BLEU']:.2f} | {t['int8']['BLEU']:.2f} | {t['tern']['BLEU']:.2f} | |",
-        f"| | exact match % | {t['fp32']['exact']:.2f} | {t['int8']['exact']:.2f} | {t['tern']['exact']:.2f} | |",
     ]
+    titles = {"software": "software messages", "sentences": "dictionary sentences", "phrases": "dictionary phrases"}
+    for name, t in sets.items():
+        table += [
+            f"| en-de {titles[name]} ({t['n']} pairs, greedy) | chrF | {t['fp32']['chrF']:.2f} | {t['int8']['chrF']:.2f} | "
+            f"{t['tern']['chrF']:.2f} | {t['tern_vs_fp32_same_tokens']:.2f}% same tokens |",
+            f"| | BLEU | {t['fp32']['BLEU']:.2f} | {t['int8']['BLEU']:.2f} | {t['tern']['BLEU']:.2f} | |",
+        ]
+    table += ["", "Everyday sentences (ours, in no split), `tern generate models/en-de.tern` (int8, greedy):", "",
+              "| English | tern int8 |", "|---|---|"]
+    table += [f"| {e['en']} | {e['tern int8']} |" for e in results["en-de"]["everyday"]]
     path = os.path.join(ROOT, "README.md")
     readme = open(path, encoding="utf-8").read()
     begin, end = "<!-- accuracy:begin (scripts/models/evaluate.py) -->", "<!-- accuracy:end -->"
@@ -199,16 +242,19 @@ def write_readme(results):
 
 def main():
     data, models, build = sys.argv[1:4]
+    reuse_langid = "--reuse-langid" in sys.argv[4:]  # keep models/accuracy.json's langid figures
     torch.backends.quantized.engine = "onednn"
     torch.set_num_threads(2)
     work = tempfile.mkdtemp()
     results = {}
-    if os.path.exists(os.path.join(models, "langid")):
+    if reuse_langid:
+        results["langid"] = json.load(open(os.path.join(models, "accuracy.json")))["langid"]
+        results["langid"]["samples"] = json.load(open(os.path.join(models, "samples.json")))["langid"]
+    elif os.path.exists(os.path.join(models, "langid")):
         results["langid"] = eval_langid(data, models, build, work)
         print(json.dumps(results["langid"]))
     if os.path.exists(os.path.join(models, "en-de")):
         results["en-de"] = eval_ende(data, models, build, work)
-        print(json.dumps({k: v for k, v in results["en-de"].items() if k != "examples"}))
     samples = {"langid": results.get("langid", {}).pop("samples", []),
                "en-de f32": results.get("en-de", {}).pop("samples_f32", []),
                "en-de int8": results.get("en-de", {}).pop("samples_int8", [])}

@@ -77,3 +77,17 @@ double amx_peak_macs(size_t iterations) {
   __asm__ volatile("" ::"m"(sums));
   return double(iterations) * 4 * 16 * 16 * 64;
 }
+
+// One core's sequential read of `bytes` (a multiple of 256) with 512-bit loads, as a decoder step
+// reads its weights: the bandwidth the M = 1 GEMMs are measured against.
+int read_stream(const void* data, size_t bytes) {
+  const __m512i* p = static_cast<const __m512i*>(data);
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i < bytes / 64; i += 4) {
+    a0 = _mm512_add_epi32(a0, _mm512_load_si512(p + i));
+    a1 = _mm512_add_epi32(a1, _mm512_load_si512(p + i + 1));
+    a2 = _mm512_add_epi32(a2, _mm512_load_si512(p + i + 2));
+    a3 = _mm512_add_epi32(a3, _mm512_load_si512(p + i + 3));
+  }
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3)));
+}

@@ -17,6 +17,7 @@ using namespace tern;
 double vnni_peak_macs(size_t iterations);
 double fma_peak_fmas(size_t iterations);
 double amx_peak_macs(size_t iterations);
+int read_stream(const void* data, size_t bytes);
 
 namespace {
 
@@ -48,8 +49,19 @@ void bench(const char* name, qgemm_kernel_type* fn, Isa isa, const Shape& s, con
   };
   const double ops = 2.0 * double(s.M * s.N * s.K);
   const int reps = quick ? 3 : std::min(200, std::max(5, int(2e9 / ops)));
-  const double gops = ops / seconds_of(run, reps) / 1e9;
-  std::printf("%-42s %6zu %6zu %6zu %10.1f %7.0f%%\n", name, s.M, s.N, s.K, gops, peak > 0 ? 100 * gops / peak : 0.0);
+  const double seconds = seconds_of(run, reps), gops = ops / seconds / 1e9;
+  std::printf("%-42s %6zu %6zu %6zu %10.1f %7.0f%%", name, s.M, s.N, s.K, gops, peak > 0 ? 100 * gops / peak : 0.0);
+  if (s.M == 1) std::printf("  %5.1f GB/s of weights", double((s.N + 15) / 16 * 16 * kp) / seconds / 1e9);
+  std::printf("\n");
+}
+
+// One core's sequential read bandwidth from a buffer of `bytes` (the M = 1 rows read their weights once).
+void bench_stream(size_t bytes) {
+  std::vector<int8_t> buffer(bytes + 64, 1);
+  const void* data = buffer.data() + (64 - reinterpret_cast<uintptr_t>(buffer.data()) % 64) % 64;
+  volatile int sink = 0;
+  const double s = seconds_of([&] { sink = sink + read_stream(data, bytes); }, 7);
+  std::printf("read bandwidth, 1 core, %zu MiB buffer: %.1f GB/s\n", bytes >> 20, double(bytes) / s / 1e9);
 }
 
 // The float kernels: Linear layers kept in f32 (fgemm, weights [N, K]) and attention (gemm_nn).
@@ -96,6 +108,10 @@ int main(int argc, char** argv) {
     std::printf("int8 AMX peak (register-only tdpbssd loop on 4 tiles, 1 core): %.0f GOP/s\n", amx_peak);
   } else {
     std::printf("no AMX peak: amx %s\n", isa_refusal(Isa::kAmx));
+  }
+  if (isa_supported(Isa::kAvx512Vnni)) {
+    bench_stream(size_t(16) << 20);    // the size of t5-small's lm_head in int8, re-read per step
+    bench_stream(size_t(1024) << 20);  // past any cache: DRAM
   }
   const Shape shapes[] = {{1, 768, 768}, {1, 3072, 768}, {1, 32128, 512}, {1, 2048, 512},
                           {128, 2304, 768}, {128, 768, 768}, {128, 3072, 768}, {128, 768, 3072}, {32, 512, 512}};
