@@ -133,10 +133,11 @@ bool isa_built(Isa isa) {
 }
 
 const char* isa_refusal(Isa isa) {
+  if (isa_supported(isa)) return nullptr;
 #if defined(__x86_64__)
-  if (isa == Isa::kAmx && isa_supported(Isa::kAvx512Vnni) && amx_refusal()) return amx_refusal();
+  if (isa == Isa::kAmx && amx_refusal()) return amx_refusal();
 #endif
-  return isa_supported(isa) ? nullptr : "not on this CPU";
+  return "not on this CPU";
 }
 
 // kAmx is left out until its kernel has run on AMX hardware (CPUs here had none): `--isa amx` only.
