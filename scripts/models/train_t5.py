@@ -12,9 +12,10 @@ without drowning the sentences. The learning rate warms up, then decays linearly
 Every --eval-every steps the held-out loss per source (validation split) is appended to
 OUT/training_log.tsv and a resumable state (model, optimizer, step) is written to
 OUT/training_state.pt; rerunning the same command resumes from it, and it is removed when training
-ends. Writes a Hugging Face checkpoint (config.json, generation_config.json, model.safetensors in
+ends. --init DIR continues from a finished checkpoint (its weights, vocabulary and log; steps count on
+from its last logged step) with a fresh optimizer and a new warmup and decay. Writes a Hugging Face checkpoint (config.json, generation_config.json, model.safetensors in
 f16, spiece.model, tokenizer_config.json). Seeds fixed.
-Usage: train_t5.py DATA_DIR OUT_DIR [--steps N] [--threads T] [--bf16]"""
+Usage: train_t5.py DATA_DIR OUT_DIR [--steps N] [--threads T] [--bf16] [--init CHECKPOINT_DIR]"""
 import argparse
 import json
 import math
@@ -153,16 +154,23 @@ def main():
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--seed", type=int, default=2)
+    ap.add_argument("--init", help="checkpoint directory written by this script to continue training from; "
+                    "--steps then counts the new steps only")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast for matmuls (about 2x faster where the "
                     "CPU has avx512_bf16 or amx_bf16); weights and optimizer stay f32")
     a = ap.parse_args()
+    if a.init and os.path.abspath(a.init) == os.path.abspath(a.out):
+        sys.exit("--init must name another directory than OUT")
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
     state_path, log_path = os.path.join(a.out, "training_state.pt"), os.path.join(a.out, "training_log.tsv")
     resume = os.path.exists(state_path)
     train = load_split(a.data, "train")
-    if not resume:
+    if a.init and not resume:
+        for name in ("spiece.model", "training_log.tsv"):
+            shutil.copy(os.path.join(a.init, name), os.path.join(a.out, name))
+    elif not resume:
         train_spm(train, a.out)
     sp = spm.SentencePieceProcessor(model_file=os.path.join(a.out, "spiece.model"))
     encoded = [(encode(sp, PREFIX + en, MAX_SRC), encode(sp, de, MAX_TGT), kind) for en, de, kind in train]
@@ -178,28 +186,36 @@ def main():
     init_weights(model)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step, spent = 0, 0.0
-    if resume:
+    # with --init, logged step numbers continue from the checkpoint's last logged step
+    # and the batch order differs from the first run's (the validation sample stays the same)
+    base_step, base_seconds = map(int, read(os.path.join(a.init, "training_log.tsv"))[-1][:2]) if a.init else (0, 0)
+    order_seed = a.seed + base_step
+    if a.init and not resume:
+        model.load_state_dict({k: v.float() for k, v in tm.load_safetensors(os.path.join(a.init, "model.safetensors")).items()})
+        print(f"continuing from {a.init} (step {base_step})", flush=True)
+    elif resume:
         state = torch.load(state_path)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step, spent = state["step"], state["seconds"]
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed at step {step}", flush=True)
-    else:
+    if not resume:
         counts = {k: sum(e[2] == k for e in encoded) for k in ("software", "sentence", "phrase")}
         print(f"training pairs of at most {TRAIN_MAX_TOKENS} tokens: {counts}; "
               f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters", flush=True)
+    if not resume and not a.init:
         with open(log_path, "w") as f:
             f.write("step\tseconds\ttrain_loss\tval_software\tval_sentence\tval_phrase\n")
     warmup = 400
     epoch, position, start, recent = 0, 0, time.time() - spent, []
-    sizes = [len(epoch_batches(encoded, 0, a.seed))]
+    sizes = [len(epoch_batches(encoded, 0, order_seed))]
     while step >= sum(sizes):  # find the epoch and batch a resumed run continues from
-        sizes.append(len(epoch_batches(encoded, len(sizes), a.seed)))
+        sizes.append(len(epoch_batches(encoded, len(sizes), order_seed)))
     epoch, position = len(sizes) - 1, step - sum(sizes[:-1])
     model.train()
     while step < a.steps:
-        batches = epoch_batches(encoded, epoch, a.seed)
+        batches = epoch_batches(encoded, epoch, order_seed)
         for chunk in batches[position:]:
             lr = a.lr * min(1.0, (step + 1) / warmup) * max(0.0, 1 - step / a.steps) ** 1.0
             for g in opt.param_groups:
@@ -218,7 +234,7 @@ def main():
             if step % a.eval_every == 0 or step == a.steps:
                 held = held_out_loss(model, val)
                 with open(log_path, "a") as f:
-                    f.write(f"{step}\t{time.time() - start:.0f}\t{sum(recent) / len(recent):.4f}\t"
+                    f.write(f"{base_step + step}\t{base_seconds + time.time() - start:.0f}\t{sum(recent) / len(recent):.4f}\t"
                             + "\t".join(f"{held[k]:.4f}" for k in ("software", "sentence", "phrase")) + "\n")
                 print(f"  held-out loss {held}", flush=True)
                 torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
