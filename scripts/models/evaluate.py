@@ -2,11 +2,10 @@
 """Accuracy of the default models on data.py's test split, for PyTorch fp32, PyTorch dynamic int8
 (onednn) and tern int8 (tern-convert + `tern run` / `tern generate --input-ids`, greedy and with 4
 beams), plus how often tern int8 and PyTorch fp32 give the same label / the same greedy tokens; en-de
-per source (software messages,
-dictionary sentences, dictionary phrases) and on a fixed list of everyday sentences. tern's
-tokenizers are first checked against the Python tokenization on every test sentence. Writes the
-table into README.md between the accuracy markers, models/accuracy.json and models/samples.json
-(the bundled_models test's cases). Usage: evaluate.py DATA_DIR MODELS_DIR BUILD_DIR [--reuse-langid]"""
+per source (software messages, dictionary sentences, dictionary phrases) and on a fixed list of
+everyday sentences. tern's tokenizers are first checked against the Python tokenization on every
+test sentence. Writes the table into README.md between the accuracy markers, models/accuracy.json
+and models/samples.json (the bundled_models test's cases). Usage: evaluate.py DATA_DIR MODELS_DIR BUILD_DIR [--reuse-langid]"""
 import collections
 import json
 import math

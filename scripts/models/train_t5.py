@@ -13,8 +13,9 @@ Every --eval-every steps the held-out loss per source (validation split) is appe
 OUT/training_log.tsv and a resumable state (model, optimizer, step) is written to
 OUT/training_state.pt; rerunning the same command resumes from it, and it is removed when training
 ends. --init DIR continues from a finished checkpoint (its weights, vocabulary and log; steps count on
-from its last logged step) with a fresh optimizer and a new warmup and decay. Writes a Hugging Face checkpoint (config.json, generation_config.json, model.safetensors in
-f16, spiece.model, tokenizer_config.json). Seeds fixed.
+from its last logged step) with a fresh optimizer and a new warmup and decay. Writes a Hugging Face
+checkpoint (config.json, generation_config.json, model.safetensors in f16, spiece.model,
+tokenizer_config.json). Seeds fixed.
 Usage: train_t5.py DATA_DIR OUT_DIR [--steps N] [--threads T] [--bf16] [--init CHECKPOINT_DIR]"""
 import argparse
 import json
@@ -190,23 +191,24 @@ def main():
     # and the batch order differs from the first run's (the validation sample stays the same)
     base_step, base_seconds = map(int, read(os.path.join(a.init, "training_log.tsv"))[-1][:2]) if a.init else (0, 0)
     order_seed = a.seed + base_step
-    if a.init and not resume:
-        model.load_state_dict({k: v.float() for k, v in tm.load_safetensors(os.path.join(a.init, "model.safetensors")).items()})
-        print(f"continuing from {a.init} (step {base_step})", flush=True)
-    elif resume:
+    if resume:
         state = torch.load(state_path)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step, spent = state["step"], state["seconds"]
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed at step {step}", flush=True)
-    if not resume:
+    else:
         counts = {k: sum(e[2] == k for e in encoded) for k in ("software", "sentence", "phrase")}
         print(f"training pairs of at most {TRAIN_MAX_TOKENS} tokens: {counts}; "
               f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters", flush=True)
-    if not resume and not a.init:
-        with open(log_path, "w") as f:
-            f.write("step\tseconds\ttrain_loss\tval_software\tval_sentence\tval_phrase\n")
+        if a.init:
+            weights = tm.load_safetensors(os.path.join(a.init, "model.safetensors"))
+            model.load_state_dict({k: v.float() for k, v in weights.items()})
+            print(f"continuing from {a.init} (step {base_step})", flush=True)
+        else:
+            with open(log_path, "w") as f:
+                f.write("step\tseconds\ttrain_loss\tval_software\tval_sentence\tval_phrase\n")
     warmup = 400
     epoch, position, start, recent = 0, 0, time.time() - spent, []
     sizes = [len(epoch_batches(encoded, 0, order_seed))]
