@@ -18,6 +18,7 @@ checkpoint (config.json, generation_config.json, model.safetensors in f16, spiec
 tokenizer_config.json). Seeds fixed.
 Usage: train_t5.py DATA_DIR OUT_DIR [--steps N] [--threads T] [--bf16] [--init CHECKPOINT_DIR]"""
 import argparse
+import ctypes
 import json
 import math
 import os
@@ -146,7 +147,22 @@ def write_checkpoint(model, out):
               open(os.path.join(out, "tokenizer_config.json"), "w"), indent=2)
 
 
+def keep_freed_memory():
+    """Keeps glibc's malloc from handing torch's freed buffers back to the kernel every step (batch
+    shapes vary, which defeats its adaptive thresholds) only to fault them in again: every buffer
+    under 1 GiB comes from the heap, and the heap is trimmed only past 2 GiB free. On two Zen 4 cores
+    a step took 1.6-1.7 s without this and 0.75 s with it (system time 15-30% -> 3%)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    for option, value in ((m_mmap_threshold, 1 << 30), (m_trim_threshold, 2**31 - 1), (m_top_pad, 1 << 30)):
+        libc.mallopt(option, value)
+
+
 def main():
+    keep_freed_memory()
     ap = argparse.ArgumentParser()
     ap.add_argument("data")
     ap.add_argument("out")
