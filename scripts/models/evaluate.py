@@ -215,7 +215,7 @@ def eval_ende(data, models_dir, build, work):
         # (a repetition loop) has no </s> to compare.
         if name != "phrases":
             fp32_tokens = lambda i: [0] + generated(outs["fp32"][i]) + [1]
-            ended = [i for i in range(len(pairs)) if 1 in list(outs["fp32"][i][1:])]
+            ended = [i for i in range(len(pairs)) if 1 in outs["fp32"][i][1:]]
             clear = [i for i in ended if greedy_margin(fp32, sp, PREFIX + pairs[i][0], fp32_tokens(i)) > 0.05]
             samples_f32 += [[PREFIX + pairs[i][0], fp32_tokens(i)] for i in clear[:4]]
             samples_int8 += [[PREFIX + pairs[i][0], fp32_tokens(i)] for i in same if i in ended][:4]

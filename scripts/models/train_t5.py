@@ -151,7 +151,7 @@ def keep_freed_memory():
     """Keeps glibc's malloc from handing torch's freed buffers back to the kernel every step (batch
     shapes vary, which defeats its adaptive thresholds) only to fault them in again: every buffer
     under 1 GiB comes from the heap, and the heap is trimmed only past 2 GiB free. On two Zen 4 cores
-    a step took 1.6-1.7 s without this and 0.75 s with it (system time 15-30% -> 3%)."""
+    a step took 1.6-1.7 s without this and 0.75-0.95 s with it (system time 15-30% -> 3%)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
