@@ -2,7 +2,8 @@
 """Real sentences for the default models, from the gettext catalogs Debian packages ship
 (/usr/share/locale/<lang>/LC_MESSAGES/*.mo): the English msgid and its de/fr/es/it msgstr.
 
-Installs the fixed package list below (apt-get), reads only those packages' catalogs, cleans
+Installs the fixed package list below (apt-get) and the Python modules the training and evaluation
+scripts import (python3-torch, python3-sentencepiece), reads only those packages' catalogs, cleans
 printf placeholders, accelerator marks and markup, drops untranslated and degenerate entries,
 removes duplicates, and splits train/validation/test deterministically by message (a hash of the
 English msgid), so no translation of a test message is ever seen in training.
@@ -16,7 +17,17 @@ hash, never sharing an English text with another split.
 
 Writes OUT/langid_{train,val,test}.tsv (text, lang), OUT/ende_{train,val,test}.tsv (en, de: the
 gettext pairs), OUT/dict_{train,val,test}.tsv (en, de, kind: sentence or phrase) and
-OUT/stats.json (counts per source and split). Usage: data.py OUT_DIR"""
+OUT/stats.json (counts per source and split).
+
+Also reads two kinds of translated prose from Debian packages that are downloaded and unpacked into
+OUT/debs (not installed: they would pull in desktops and games): GNOME/MATE application help
+(Mallard .page and DocBook files under /usr/share/help/{C,de}/; instructions such as "Click the
+button to save your changes.") and the Battle for Wesnoth campaigns' dialogue and story text
+(gettext catalogs). A help page's translation has the English page's structure, so its blocks
+(paragraphs, titles) align in order; pages whose block counts differ are skipped. Blocks and story
+messages are split into sentences where both sides have the same number of them, kept whole
+otherwise. Written to OUT/prose_{train,val,test}.tsv (en, de, source: help or story), split by the
+same hash. Usage: data.py OUT_DIR"""
 import hashlib
 import json
 import os
@@ -24,6 +35,7 @@ import re
 import struct
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 DICTIONARY = "/usr/share/trans/de-en"  # package trans-de-en
 PACKAGES = ["trans-de-en", "git", "gnupg-l10n", "coreutils", "libc-l10n", "dpkg", "libglib2.0-data", "gettext", "wget",
@@ -31,10 +43,26 @@ PACKAGES = ["trans-de-en", "git", "gnupg-l10n", "coreutils", "libc-l10n", "dpkg"
             "libexif12", "shared-mime-info", "appstream", "gsettings-desktop-schemas", "postgresql-client-15",
             "diffutils", "findutils", "grep", "sed", "gzip", "util-linux-locales", "e2fsprogs", "procps"]
 LANGS = ["de", "fr", "es", "it"]
+# Packages whose /usr/share/help holds an English and a German manual (Mallard or DocBook).
+HELP_PACKAGES = ["gnome-user-docs", "mate-user-guide", "gnome-calculator", "eog", "evince-common", "gedit-common",
+                 "totem-common", "rhythmbox-data", "gnome-terminal-data", "cheese-common", "baobab",
+                 "gnome-disk-utility", "gnome-system-monitor", "gnome-clocks", "gnome-contacts", "gnome-logs",
+                 "gnome-klotski", "gnome-mines", "gnome-sudoku", "aisleriot", "quadrapassel", "four-in-a-row", "iagno",
+                 "tali", "swell-foop", "gnome-chess", "gnome-mahjongg", "lightsoff", "gnome-nibbles", "gnome-robots",
+                 "gnome-tetravex", "hitori", "five-or-more", "gnome-taquin", "gnome-2048", "simple-scan",
+                 "file-roller", "seahorse", "brasero-common", "evolution-common", "gnome-boxes", "gnome-music",
+                 "gnome-photos", "gnome-dictionary", "orca", "glade", "polari", "zenity-common", "accerciser", "gnote",
+                 "gucharmap", "ghex", "pitivi", "shotwell-common", "gthumb-data", "vinagre", "atril-common",
+                 "pluma-common", "engrampa-common", "mate-terminal-common", "eom-common", "gnome-connections"]
+STORY_PACKAGES = ["wesnoth-1.16-data"] + [f"wesnoth-1.16-{c}" for c in (
+    "did", "dm", "dw", "ei", "httt", "l", "low", "nr", "sof", "sota", "sotbe", "thot", "trow", "tsg", "ttb", "utbs")]
+
+
+TOOLS = ["python3-torch", "python3-sentencepiece"]  # what train_*.py and evaluate.py import
 
 
 def install():
-    missing = [p for p in PACKAGES if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
+    missing = [p for p in PACKAGES + TOOLS if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
                                                      text=True).stdout != "install ok installed"]
     if missing:
         sudo = [] if os.geteuid() == 0 else ["sudo"]
@@ -124,6 +152,65 @@ def dictionary_pairs():
     return pairs
 
 
+def unpack(packages, debs):
+    """Downloads the packages' .debs (once) and unpacks each into debs/root; returns that root."""
+    root = os.path.join(debs, "root")
+    os.makedirs(root, exist_ok=True)
+    missing = [p for p in packages if not any(f.startswith(p + "_") for f in os.listdir(debs))]
+    if missing:
+        subprocess.run(["apt-get", "download", "-qq"] + missing, cwd=debs, check=True)
+    for deb in sorted(f for f in os.listdir(debs) if f.endswith(".deb") and f.split("_")[0] in packages):
+        subprocess.run(["dpkg-deb", "-x", os.path.join(debs, deb), root], check=True)
+    return root
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ„“\"(])")
+
+
+def sentence_pairs(en, de):
+    """Sentence pairs where both texts have as many sentences, else the texts whole."""
+    es, ds = SENTENCE_END.split(en), SENTENCE_END.split(de)
+    return list(zip(es, ds)) if len(es) == len(ds) else [(en, de)]
+
+
+HELP_BLOCKS = {"p", "title", "desc", "para", "simpara", "term"}
+
+
+def help_blocks(path):
+    """The texts of a help page's blocks in document order (inline markup joined in)."""
+    blocks = []
+    for el in ET.parse(path).getroot().iter():
+        if isinstance(el.tag, str) and el.tag.split("}")[-1] in HELP_BLOCKS:
+            blocks.append(re.sub(r"\s+", " ", "".join(el.itertext())).strip())
+    return blocks
+
+
+def help_pairs(root):
+    pairs = []
+    english = os.path.join(root, "usr/share/help/C")
+    for dirpath, _, files in sorted(os.walk(english)):
+        for name in sorted(f for f in files if f.endswith((".page", ".xml"))):
+            german = os.path.join(dirpath.replace("/help/C", "/help/de", 1), name)
+            try:
+                en, de = help_blocks(os.path.join(dirpath, name)), help_blocks(german)
+            except (OSError, ET.ParseError):
+                continue  # no German page, or one that does not parse
+            if len(en) == len(de):
+                pairs += [p for e, d in zip(en, de) if e != d for p in sentence_pairs(e, d)]
+    return pairs
+
+
+def story_pairs(root):
+    pairs = []
+    for dirpath, _, files in sorted(os.walk(os.path.join(root, "usr/share/games"))):
+        if dirpath.endswith("/de/LC_MESSAGES"):
+            for name in sorted(files):
+                for msgid, msgstr in read_mo(os.path.join(dirpath, name)).items():
+                    if msgstr and "$" not in msgid + msgstr:  # $variables: names filled in by the game
+                        pairs += sentence_pairs(clean(msgid), clean(msgstr))
+    return pairs
+
+
 def main(out):
     install()
     os.makedirs(out, exist_ok=True)
@@ -169,8 +256,25 @@ def main(out):
         with open(os.path.join(out, f"dict_{split}.tsv"), "w") as f:
             f.writelines(f"{e}\t{d}\t{k}\n" for e, d, k in rows)
         stats["dictionary"][split] = {k: sum(1 for r in rows if r[2] == k) for k in ("sentence", "phrase")}
+    debs = os.path.join(out, "debs")
+    os.makedirs(debs, exist_ok=True)
+    prose = {s: set() for s in ("train", "val", "test")}
+    for source, rows in (("help", help_pairs(unpack(HELP_PACKAGES, debs))),
+                         ("story", story_pairs(unpack(STORY_PACKAGES, debs)))):
+        for e, d in rows:
+            e, d = clean(e), clean(d)
+            if usable(e) and usable(d) and e != d:
+                prose[split_of(e)].add((e, d, source))
+    stats["prose_packages"] = HELP_PACKAGES + STORY_PACKAGES
+    stats["prose"] = {}
+    for split in ("test", "val", "train"):
+        rows = sorted(r for r in prose[split] if seen.setdefault(r[0], split) == split)
+        with open(os.path.join(out, f"prose_{split}.tsv"), "w") as f:
+            f.writelines(f"{e}\t{d}\t{k}\n" for e, d, k in rows)
+        stats["prose"][split] = {k: sum(1 for r in rows if r[2] == k) for k in ("help", "story")}
     json.dump(stats, open(os.path.join(out, "stats.json"), "w"), indent=1)
-    print(json.dumps(stats["langid"]), json.dumps(stats["ende"]), json.dumps(stats["dictionary"]))
+    print(json.dumps(stats["langid"]), json.dumps(stats["ende"]), json.dumps(stats["dictionary"]),
+          json.dumps(stats["prose"]))
 
 
 if __name__ == "__main__":
