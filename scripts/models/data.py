@@ -211,6 +211,18 @@ def story_pairs(root):
     return pairs
 
 
+def write_sourced(out, name, splits, seen, kinds):
+    """Writes OUT/NAME_{split}.tsv (en, de, kind), dropping a pair whose English text already went to
+    another split (seen: text -> split, updated); returns the counts per split and kind."""
+    counts = {}
+    for split in ("test", "val", "train"):
+        rows = sorted(r for r in splits[split] if seen.setdefault(r[0], split) == split)
+        with open(os.path.join(out, f"{name}_{split}.tsv"), "w") as f:
+            f.writelines(f"{e}\t{d}\t{k}\n" for e, d, k in rows)
+        counts[split] = {k: sum(1 for r in rows if r[2] == k) for k in kinds}
+    return counts
+
+
 def main(out):
     install()
     os.makedirs(out, exist_ok=True)
@@ -250,12 +262,7 @@ def main(out):
     dictionary = {s: set() for s in ("train", "val", "test")}
     for e, d, kind in dictionary_pairs():
         dictionary[split_of(e)].add((e, d, kind))
-    stats["dictionary"] = {}
-    for split in ("test", "val", "train"):
-        rows = sorted(r for r in dictionary[split] if seen.setdefault(r[0], split) == split)
-        with open(os.path.join(out, f"dict_{split}.tsv"), "w") as f:
-            f.writelines(f"{e}\t{d}\t{k}\n" for e, d, k in rows)
-        stats["dictionary"][split] = {k: sum(1 for r in rows if r[2] == k) for k in ("sentence", "phrase")}
+    stats["dictionary"] = write_sourced(out, "dict", dictionary, seen, ("sentence", "phrase"))
     debs = os.path.join(out, "debs")
     os.makedirs(debs, exist_ok=True)
     prose = {s: set() for s in ("train", "val", "test")}
@@ -266,12 +273,7 @@ def main(out):
             if usable(e) and usable(d) and e != d:
                 prose[split_of(e)].add((e, d, source))
     stats["prose_packages"] = HELP_PACKAGES + STORY_PACKAGES
-    stats["prose"] = {}
-    for split in ("test", "val", "train"):
-        rows = sorted(r for r in prose[split] if seen.setdefault(r[0], split) == split)
-        with open(os.path.join(out, f"prose_{split}.tsv"), "w") as f:
-            f.writelines(f"{e}\t{d}\t{k}\n" for e, d, k in rows)
-        stats["prose"][split] = {k: sum(1 for r in rows if r[2] == k) for k in ("help", "story")}
+    stats["prose"] = write_sourced(out, "prose", prose, seen, ("help", "story"))
     json.dump(stats, open(os.path.join(out, "stats.json"), "w"), indent=1)
     print(json.dumps(stats["langid"]), json.dumps(stats["ende"]), json.dumps(stats["dictionary"]),
           json.dumps(stats["prose"]))
