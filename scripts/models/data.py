@@ -19,14 +19,14 @@ Writes OUT/langid_{train,val,test}.tsv (text, lang), OUT/ende_{train,val,test}.t
 gettext pairs), OUT/dict_{train,val,test}.tsv (en, de, kind: sentence or phrase) and
 OUT/stats.json (counts per source and split).
 
-Also reads two kinds of translated prose from Debian packages that are downloaded and unpacked into
+Also reads three kinds of translated prose from Debian packages that are downloaded and unpacked into
 OUT/debs (not installed: they would pull in desktops and games): GNOME/MATE application help
 (Mallard .page and DocBook files under /usr/share/help/{C,de}/; instructions such as "Click the
-button to save your changes.") and the Battle for Wesnoth campaigns' dialogue and story text
-(gettext catalogs). A help page's translation has the English page's structure, so its blocks
+button to save your changes."), the Battle for Wesnoth campaigns' dialogue and story text and other
+games' texts (GAME_PACKAGES; both from gettext catalogs, each source unpacked into its own root). A help page's translation has the English page's structure, so its blocks
 (paragraphs, titles) align in order; pages whose block counts differ are skipped. Blocks and story
 messages are split into sentences where both sides have the same number of them, kept whole
-otherwise. Written to OUT/prose_{train,val,test}.tsv (en, de, source: help or story), split by the
+otherwise. Written to OUT/prose_{train,val,test}.tsv (en, de, source: help, story or games), split by the
 same hash. Usage: data.py OUT_DIR"""
 import hashlib
 import json
@@ -56,6 +56,9 @@ HELP_PACKAGES = ["gnome-user-docs", "mate-user-guide", "gnome-calculator", "eog"
                  "pluma-common", "engrampa-common", "mate-terminal-common", "eom-common", "gnome-connections"]
 STORY_PACKAGES = ["wesnoth-1.16-data"] + [f"wesnoth-1.16-{c}" for c in (
     "did", "dm", "dw", "ei", "httt", "l", "low", "nr", "sof", "sota", "sotbe", "thot", "trow", "tsg", "ttb", "utbs")]
+# Other games' catalogs: FreedroidRPG's dialogues, Widelands' scenarios and encyclopedia, Freeciv's
+# nation histories and help, Warzone 2100's campaign, Tux Paint's instructions.
+GAME_PACKAGES = ["freedroidrpg-data", "widelands-data", "freeciv-data", "warzone2100-data", "tuxpaint-data"]
 
 
 TOOLS = ["python3-torch", "python3-sentencepiece"]  # what train_*.py and evaluate.py import
@@ -152,9 +155,9 @@ def dictionary_pairs():
     return pairs
 
 
-def unpack(packages, debs):
-    """Downloads the packages' .debs (once) and unpacks each into debs/root; returns that root."""
-    root = os.path.join(debs, "root")
+def unpack(packages, debs, name):
+    """Downloads the packages' .debs (once) and unpacks each into debs/NAME; returns that root."""
+    root = os.path.join(debs, name)
     os.makedirs(root, exist_ok=True)
     missing = [p for p in packages if not any(f.startswith(p + "_") for f in os.listdir(debs))]
     if missing:
@@ -200,9 +203,10 @@ def help_pairs(root):
     return pairs
 
 
-def story_pairs(root):
+def catalog_pairs(root):
+    """Sentence pairs from every German gettext catalog under ROOT/usr/share."""
     pairs = []
-    for dirpath, _, files in sorted(os.walk(os.path.join(root, "usr/share/games"))):
+    for dirpath, _, files in sorted(os.walk(os.path.join(root, "usr/share"))):
         if dirpath.endswith("/de/LC_MESSAGES"):
             for name in sorted(files):
                 for msgid, msgstr in read_mo(os.path.join(dirpath, name)).items():
@@ -266,14 +270,15 @@ def main(out):
     debs = os.path.join(out, "debs")
     os.makedirs(debs, exist_ok=True)
     prose = {s: set() for s in ("train", "val", "test")}
-    for source, rows in (("help", help_pairs(unpack(HELP_PACKAGES, debs))),
-                         ("story", story_pairs(unpack(STORY_PACKAGES, debs)))):
+    for source, rows in (("help", help_pairs(unpack(HELP_PACKAGES, debs, "help"))),
+                         ("story", catalog_pairs(unpack(STORY_PACKAGES, debs, "story"))),
+                         ("games", catalog_pairs(unpack(GAME_PACKAGES, debs, "games")))):
         for e, d in rows:
             e, d = clean(e), clean(d)
             if usable(e) and usable(d) and e != d:
                 prose[split_of(e)].add((e, d, source))
-    stats["prose_packages"] = HELP_PACKAGES + STORY_PACKAGES
-    stats["prose"] = write_sourced(out, "prose", prose, seen, ("help", "story"))
+    stats["prose_packages"] = HELP_PACKAGES + STORY_PACKAGES + GAME_PACKAGES
+    stats["prose"] = write_sourced(out, "prose", prose, seen, ("help", "story", "games"))
     json.dump(stats, open(os.path.join(out, "stats.json"), "w"), indent=1)
     print(json.dumps(stats["langid"]), json.dumps(stats["ende"]), json.dumps(stats["dictionary"]),
           json.dumps(stats["prose"]))

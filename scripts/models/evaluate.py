@@ -2,9 +2,8 @@
 """Accuracy of the default models on data.py's test split, for PyTorch fp32, PyTorch dynamic int8
 (onednn) and tern int8 (tern-convert + `tern run` / `tern generate --input-ids`, greedy and with 4
 beams), plus how often tern int8 and PyTorch fp32 give the same label / the same greedy tokens; en-de
-per source (software messages, dictionary sentences, dictionary phrases, application help, game
-story) and on a fixed list of
-everyday sentences. tern's tokenizers are first checked against the Python tokenization on every
+per source (software messages, dictionary sentences, dictionary phrases, application help, Wesnoth
+story, other games' text) and on a fixed list of everyday sentences. tern's tokenizers are first checked against the Python tokenization on every
 test sentence. Writes the table into README.md between the accuracy markers, models/accuracy.json
 and models/samples.json (the bundled_models test's cases). Usage: evaluate.py DATA_DIR MODELS_DIR BUILD_DIR [--reuse-langid]"""
 import collections
@@ -146,14 +145,15 @@ EVERYDAY = ["The house is wonderful.", "Where is the train station?", "I would l
 
 def ende_sets(data):
     """The held-out pairs per source: software messages (gettext), dictionary sentences, every 16th
-    dictionary phrase (short terms: a check on vocabulary, not the target), help and story prose."""
+    dictionary phrase (short terms: a check on vocabulary, not the target), help, story and games prose."""
     dictionary = read(os.path.join(data, "dict_test.tsv"))
     prose = read(os.path.join(data, "prose_test.tsv"))
     return {"software": [(en, de) for en, de in read(os.path.join(data, "ende_test.tsv"))],
             "sentences": [(en, de) for en, de, kind in dictionary if kind == "sentence"],
             "phrases": [(en, de) for en, de, kind in dictionary if kind == "phrase"][::16],
             "help": [(en, de) for en, de, kind in prose if kind == "help"],
-            "story": [(en, de) for en, de, kind in prose if kind == "story"]}
+            "story": [(en, de) for en, de, kind in prose if kind == "story"],
+            "games": [(en, de) for en, de, kind in prose if kind == "games"]}
 
 
 def translate(models, blob, build, work, sp, pairs):
@@ -242,7 +242,7 @@ def write_readme(results):
         f"{l['accuracy']['tern']:.2f} | {l['tern_vs_fp32_same_label']:.2f}% same label | |",
     ]
     titles = {"software": "software messages", "sentences": "dictionary sentences", "phrases": "dictionary phrases",
-              "help": "application help", "story": "game story"}
+              "help": "application help", "story": "game story", "games": "other games' text"}
     for name, t in sets.items():
         table += [
             f"| en-de {titles[name]} ({t['n']} pairs) | chrF | {t['fp32']['chrF']:.2f} | {t['int8']['chrF']:.2f} | "

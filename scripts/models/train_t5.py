@@ -3,12 +3,12 @@
 feed-forward and an untied head, which give more quality per parameter at this size) translating
 English to German. Data (data.py's OUT dir): the gettext pairs (ende_train.tsv, software messages),
 the trans-de-en dictionary (dict_train.tsv: example sentences and short phrases) and translated prose
-(prose_train.tsv: application help and game story sentences). One
+(prose_train.tsv: application help, game story and other games' dialogue and texts). One
 SentencePiece unigram vocab is trained on both languages of all of it; inputs carry the
 "translate English to German: " prefix.
 
 Batches hold pairs of similar length up to a token budget. Every epoch sees all sentences (software,
-dictionary, help and story) and an equal number of phrases drawn afresh, so the short phrases teach words
+dictionary, help, story and games) and an equal number of phrases drawn afresh, so the short phrases teach words
 without drowning the sentences. The learning rate warms up, then decays linearly to the last step.
 Every --eval-every steps the held-out loss per source (validation split) is appended to
 OUT/training_log.tsv and a resumable state (model, optimizer, step) is written to
@@ -54,7 +54,7 @@ def read(path):
 
 
 def load_split(data, split):
-    """(en, de, source) triples: source is software, sentence, phrase, help or story."""
+    """(en, de, source) triples: source is software, sentence, phrase, help, story or games."""
     rows = [(en, de, "software") for en, de in read(os.path.join(data, f"ende_{split}.tsv"))]
     return rows + [(en, de, kind) for name in ("dict", "prose") for en, de, kind in
                    read(os.path.join(data, f"{name}_{split}.tsv"))]
@@ -217,7 +217,7 @@ def main():
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed at step {step}", flush=True)
     else:
-        counts = {k: sum(e[2] == k for e in encoded) for k in ("software", "sentence", "phrase", "help", "story")}
+        counts = {k: sum(e[2] == k for e in encoded) for k in ("software", "sentence", "phrase", "help", "story", "games")}
         print(f"training pairs of at most {TRAIN_MAX_TOKENS} tokens: {counts}; "
               f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters", flush=True)
         if a.init:
